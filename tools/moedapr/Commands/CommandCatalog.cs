@@ -12,7 +12,7 @@ internal static class CommandCatalog
         // bench engine | serving | sidecar
         // up
         // loadtest
-        // eplb
+        yield return EplbCommand.Create();
         yield break;
     }
 }
