@@ -73,6 +73,13 @@ public sealed class ModelFolder
 
         if (tokenizer is not null)
         {
+            // Ids past the embedding would fail inside the model while serving; refuse the folder now instead.
+            if (tokenizer.VocabSize > config.VocabSize)
+            {
+                throw new ModelFormatException(
+                    $"{tokenizerPath}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
+            }
+
             foreach (var id in eos)
             {
                 if (tokenizer.IdToToken(id) is null)

@@ -92,6 +92,17 @@ public sealed class ModelFolderTests : IDisposable
     }
 
     [Fact]
+    public void Load_TokenizerLargerThanTheEmbedding_IsRejected()
+    {
+        var config = WriteFolder(ModelFamily.Mixtral);
+        Write("config.json", (config with { VocabSize = 300 }).ToJson());
+
+        var error = Assert.Throws<ModelFormatException>(() => ModelFolder.Load(_dir));
+
+        Assert.Contains("the tokenizer has 512 tokens but config.json's vocab_size is 300", error.Message);
+    }
+
+    [Fact]
     public void Load_MissingFolder_SaysSo()
     {
         var error = Assert.Throws<ModelFormatException>(() => ModelFolder.Load(Path.Combine(_dir, "nope")));

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 
 namespace MoeDapr.Model.Tokenization;
 
@@ -235,16 +234,5 @@ public sealed class BpeModel
         }
 
         return result.ToArray();
-    }
-
-    internal static string Describe(string token)
-    {
-        var builder = new StringBuilder();
-        foreach (var c in token)
-        {
-            builder.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
-        }
-
-        return builder.ToString();
     }
 }
