@@ -71,6 +71,15 @@ public sealed class ModelFolder
             EosTokenIds = eos,
         };
 
+        foreach (var id in eos.Append(generation.BosTokenId ?? 0))
+        {
+            if (id < 0 || id >= config.VocabSize)
+            {
+                throw new ModelFormatException(
+                    $"{directory}: special token id {id} (BOS/EOS from generation_config.json, tokenizer_config.json or config.json) is outside vocab_size {config.VocabSize}");
+            }
+        }
+
         if (tokenizer is not null)
         {
             // Ids past the embedding would fail inside the model while serving; refuse the folder now instead.

@@ -175,6 +175,24 @@ public sealed class GeneratedTokenizerTests(GeneratedTokenizerFixture fixture) :
         Assert.Equal(tokenizer.Decode(ids.Take(ids.Count - 1)), streaming.Text);
     }
 
+    [Theory]
+    [InlineData(ModelFamily.Mixtral)]
+    [InlineData(ModelFamily.Qwen3Moe)]
+    public void Encode_FromManyThreadsAtOnce_GivesTheSameIdsAsOneThread(ModelFamily family)
+    {
+        var tokenizer = fixture.Get(family);
+        var texts = TrainingCorpus.English.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var expected = texts.Select(t => tokenizer.Encode(t).ToArray()).ToArray();
+
+        var results = new int[texts.Length * 4][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => results[i] = tokenizer.Encode(texts[i % texts.Length]).ToArray());
+
+        for (var i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(expected[i % texts.Length], results[i]);
+        }
+    }
+
     [Fact]
     public void Decode_RandomIdSequences_EqualsStreamingDecode()
     {

@@ -103,6 +103,18 @@ public sealed class ModelFolderTests : IDisposable
     }
 
     [Fact]
+    public void Load_EosOutsideTheVocabulary_IsRejected()
+    {
+        WriteFolder(ModelFamily.Mixtral, tokenizer: false);
+        Write(GenerationConfig.FileName, JsonNode.Parse("""{"eos_token_id":[2,600]}""")!);
+
+        var error = Assert.Throws<ModelFormatException>(() => ModelFolder.Load(_dir));
+
+        Assert.Contains("special token id 600", error.Message);
+        Assert.Contains("outside vocab_size 512", error.Message);
+    }
+
+    [Fact]
     public void Load_MissingFolder_SaysSo()
     {
         var error = Assert.Throws<ModelFormatException>(() => ModelFolder.Load(Path.Combine(_dir, "nope")));
