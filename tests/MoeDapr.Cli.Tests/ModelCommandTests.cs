@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;
+using TorchSharp;
 
 namespace MoeDapr.Cli.Tests;
 
@@ -39,6 +41,40 @@ public sealed class ModelCommandTests : IDisposable
         Assert.Equal(total * 4, report["memory_bytes"]!["float32"]!.GetValue<long>());
         Assert.Equal(total * 2, report["memory_bytes"]!["bfloat16"]!.GetValue<long>());
         Assert.Equal(512, JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!["vocab_size"]!.GetValue<int>());
+    }
+
+    [Theory]
+    [InlineData("qwen2_moe", "bf16")]
+    [InlineData("mixtral", "f32")]
+    public async Task Init_ThenLoad_GivesTheSeededRandomTensorsAndATokenizerOfTheConfigSize(string arch, string dtype)
+    {
+        var folder = Folder(arch);
+        var init = await CliProcess.RunAsync("model", "init", "--arch", arch, "--out", folder, "--seed", "21", "--dtype", dtype);
+        Assert.True(init.ExitCode == 0, init.StdErr);
+
+        using var checkpoint = CheckpointLoader.Open(folder);
+        var expected = RandomWeights.Create(checkpoint.Config, new RandomWeightOptions { Seed = 21 });
+        var stored = dtype == "bf16" ? torch.bfloat16 : torch.float32;
+        try
+        {
+            foreach (var spec in CheckpointSchema.ExpectedTensors(checkpoint.Config))
+            {
+                using var loaded = checkpoint.Weights.Load(spec, torch.float32, torch.CPU);
+                using var reference = expected[spec.Name].to(stored).to(torch.float32);
+                Assert.True(reference.equal(loaded).all().item<bool>(), $"{spec.Name} differs from RandomWeights with the same seed");
+            }
+        }
+        finally
+        {
+            foreach (var tensor in expected.Values)
+            {
+                tensor.Dispose();
+            }
+        }
+
+        Assert.Equal(checkpoint.Config.VocabSize, checkpoint.Tokenizer.VocabSize);
+        var ids = checkpoint.Folder.EncodeChat([new ChatMessage("user", "Hello there!")]);
+        Assert.Contains("Hello there!", checkpoint.Tokenizer.Decode(ids));
     }
 
     [Fact]
