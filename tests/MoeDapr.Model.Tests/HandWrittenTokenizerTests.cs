@@ -53,6 +53,8 @@ public sealed class HandWrittenTokenizerTests
     [InlineData("é", new[] { 0xC3, 0xA9 })] // two UTF-8 bytes, each its own byte token
     [InlineData("hello<|endoftext|> world", new[] { 263, 264, 261, 262 })]
     [InlineData("hell", new[] { 256, 257 })] // he ll: no merge makes "hell"
+    [InlineData("lll", new[] { 257, 108 })] // two equal-rank l l pairs: the leftmost merges first
+    [InlineData("lllo", new[] { 257, 108, 111 })] // leftmost l l first gives ll l o, where nothing merges; rightmost first would give l llo
     public void Encode_ByteLevel_GivesIdsDerivedFromMerges(string text, int[] expected)
     {
         var tokenizer = ByteLevel();
