@@ -79,7 +79,7 @@ public sealed class HandWrittenTokenizerTests
     /// Llama-style: &lt;unk&gt;=0, &lt;s&gt;=1, &lt;/s&gt;=2, &lt;0x00&gt;..&lt;0xFF&gt;=3..258, ▁=259, then h e l o w r d = 260..266,
     /// merged tokens from 267, with Prepend/Replace normalizer, byte fallback and a BOS template.
     /// </summary>
-    private static HuggingFaceTokenizer SentencePiece()
+    private static HuggingFaceTokenizer SentencePiece(bool metaspace = false)
     {
         var vocab = new JsonObject { ["<unk>"] = 0, ["<s>"] = 1, ["</s>"] = 2 };
         for (var b = 0; b < 256; b++)
@@ -112,6 +112,14 @@ public sealed class HandWrittenTokenizerTests
               "model": {"type":"BPE","unk_token":"<unk>","fuse_unk":true,"byte_fallback":true}
             }
             """)!.AsObject();
+        if (metaspace)
+        {
+            // The newer, non-legacy layout: a Metaspace pre-tokenizer that adds ▁ only at the very start of the text.
+            json["normalizer"] = null;
+            json["pre_tokenizer"] = JsonNode.Parse("""{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}""");
+            json["decoder"] = JsonNode.Parse("""{"type":"Metaspace","replacement":"▁","prepend_scheme":"first","split":false}""");
+        }
+
         json["model"]!["vocab"] = vocab;
         // Newer files write merges as pairs; both forms must load.
         json["model"]!["merges"] = new JsonArray(merges.Select(m => (JsonNode)new JsonArray(m.Split(' ')[0], m.Split(' ')[1])).ToArray());
@@ -144,6 +152,19 @@ public sealed class HandWrittenTokenizerTests
     public void Decode_SentencePiece_StripsPrefixSpaceAndJoinsBytes(int[] ids, string expected)
     {
         Assert.Equal(expected, SentencePiece().Decode(ids));
+    }
+
+    [Theory]
+    [InlineData("hello world", new[] { 1, 271, 274, 275 })]
+    [InlineData("<s>hello", new[] { 1, 1, 260, 261, 268, 263 })] // after <s> the text does not start the input: no ▁, so h e ll o
+    public void Encode_MetaspacePrependFirst_AddsPrefixOnlyAtTextStart(string text, int[] expected)
+    {
+        var tokenizer = SentencePiece(metaspace: true);
+
+        var ids = tokenizer.Encode(text);
+
+        Assert.Equal(expected, ids);
+        Assert.Equal(text.Replace("<s>", "", StringComparison.Ordinal), tokenizer.Decode(ids));
     }
 
     [Fact]
