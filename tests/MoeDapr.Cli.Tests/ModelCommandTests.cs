@@ -159,6 +159,18 @@ public sealed class ModelCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Init_OutUnderAFile_FailsNamingOut()
+    {
+        var file = Folder("plain-file");
+        await File.WriteAllTextAsync(file, "not a folder");
+
+        var result = await CliProcess.RunAsync("model", "init", "--arch", "mixtral", "--out", Path.Combine(file, "model"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("--out: cannot write the checkpoint", result.StdErr);
+    }
+
+    [Fact]
     public async Task Inspect_MissingFolder_FailsNamingIt()
     {
         var result = await CliProcess.RunAsync("model", "inspect", Folder("nothing-here"));
