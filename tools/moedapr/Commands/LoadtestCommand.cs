@@ -95,8 +95,14 @@ public static class LoadtestCommand
             Interactive = interactive ? InteractionSupport.Yes : InteractionSupport.No,
         });
 
+        if (!interactive)
+        {
+            // Tables of a redirected run go to a log or file: do not wrap them at a terminal's 80 columns.
+            console.Profile.Width = 120;
+        }
+
         console.WriteLine($"loadtest: {settings.TargetQps} QPS for {settings.DurationSeconds} s against {settings.CompletionsUrl} (model {modelName}{(settings.Stream ? ", streaming" : string.Empty)})");
-        var result = await LoadtestConsole.ShowProgressAsync(console, interactive, runner, settings, time, runner.RunAsync(cancellationToken));
+        var result = await LoadtestConsole.ShowProgressAsync(console, interactive ? null : output, runner, settings, time, runner.RunAsync(cancellationToken));
         var report = LoadtestReport.Create(settings, result, modelName);
         LoadtestConsole.WriteSummary(console, report);
 
@@ -111,7 +117,7 @@ public static class LoadtestCommand
         if (settings.Plot is { } plotPath)
         {
             CreateFolderOf(plotPath);
-            await File.WriteAllTextAsync(plotPath, SvgPlot.Render(report), CancellationToken.None);
+            await File.WriteAllTextAsync(plotPath, SvgPlot.Render(report, result.Requests.Where(r => r.Result.Outcome == RequestOutcome.Ok).SelectMany(r => r.Result.ItlMs)), CancellationToken.None);
             console.WriteLine($"plot: {Path.GetFullPath(plotPath)}");
         }
 

@@ -11,18 +11,18 @@ public static class LoadtestConsole
     private static readonly TimeSpan PlainRefresh = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// Awaits <paramref name="run"/> while showing the runner's tallies: a live table on a terminal, a plain line every
-    /// two seconds when the output is redirected.
+    /// Awaits <paramref name="run"/> while showing the runner's tallies: a live table on the terminal, or, given
+    /// <paramref name="plainOutput"/> (output redirected), a plain line there every two seconds.
     /// </summary>
     public static async Task<LoadtestResult> ShowProgressAsync(
-        IAnsiConsole console, bool interactive, LoadtestRunner runner, LoadtestSettings settings, TimeProvider time, Task<LoadtestResult> run)
+        IAnsiConsole console, TextWriter? plainOutput, LoadtestRunner runner, LoadtestSettings settings, TimeProvider time, Task<LoadtestResult> run)
     {
         ArgumentNullException.ThrowIfNull(console);
         ArgumentNullException.ThrowIfNull(runner);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(run);
         var start = time.GetTimestamp();
-        if (interactive)
+        if (plainOutput is null)
         {
             await console.Live(Progress(runner.Counters, settings, TimeSpan.Zero)).StartAsync(async live =>
             {
@@ -38,7 +38,7 @@ public static class LoadtestConsole
             while (!run.IsCompleted)
             {
                 await Task.WhenAny(run, Task.Delay(PlainRefresh, time));
-                console.WriteLine(ProgressLine(runner.Counters, settings, time.GetElapsedTime(start)));
+                await plainOutput.WriteLineAsync(ProgressLine(runner.Counters, settings, time.GetElapsedTime(start)));
             }
         }
 

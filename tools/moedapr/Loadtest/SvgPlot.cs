@@ -14,7 +14,7 @@ public static class SvgPlot
     private const int PanelHeight = 300;
     private const int Left = 70;
     private const int Right = 170;
-    private const int Top = 40;
+    private const int Top = 60;
     private const int Gap = 80;
 
     // The scatter keeps at most this many points per series, evenly strided, so large runs stay viewable.
@@ -31,8 +31,11 @@ public static class SvgPlot
         ("ITL", "#17becf"),
     ];
 
-    /// <summary>The SVG document for <paramref name="report"/>.</summary>
-    public static string Render(LoadtestReport report)
+    /// <summary>
+    /// The SVG document for <paramref name="report"/>; <paramref name="itlMs"/> (inter-token gaps, which the report
+    /// only summarises) adds their distribution.
+    /// </summary>
+    public static string Render(LoadtestReport report, IEnumerable<double>? itlMs = null)
     {
         ArgumentNullException.ThrowIfNull(report);
         var requests = report.Requests;
@@ -45,10 +48,12 @@ public static class SvgPlot
             Series(4, requests.Where(r => r.Outcome == RequestOutcome.Failed).Select(r => (r.SentMs / 1000, r.E2eMs ?? 0))),
         };
         var ok = requests.Where(r => r.Outcome == RequestOutcome.Ok).ToList();
+        var itl = itlMs?.ToList() ?? [];
         var cdfs = new List<(string Name, string Colour, double[] Values)>
         {
             (Palette[1].Name, Palette[1].Colour, [.. ok.Where(r => r.TtftMs.HasValue).Select(r => r.TtftMs!.Value).Order()]),
             (Palette[5].Name, Palette[5].Colour, [.. ok.Where(r => r.TpotMs.HasValue).Select(r => r.TpotMs!.Value).Order()]),
+            (Palette[6].Name, Palette[6].Colour, [.. itl.Order()]),
             (Palette[0].Name, Palette[0].Colour, [.. ok.Select(r => r.E2eMs ?? 0).Order()]),
             (Palette[2].Name, Palette[2].Colour, [.. requests.Where(r => r.Outcome == RequestOutcome.Rejected).Select(r => r.E2eMs ?? 0).Order()]),
         };
@@ -66,7 +71,7 @@ public static class SvgPlot
         var title = $"moedapr loadtest: {report.Config.TargetQps:0.##} QPS offered for {report.Config.DurationSeconds:0.##} s, " +
             $"{report.Counts.Ok}/{report.Counts.Arrivals} ok, {report.Counts.Rejected} × 429, {report.Counts.TimedOut} × 503, " +
             $"{report.Counts.Failed} failed, {report.Counts.Dropped} dropped";
-        Text(svg, Left, 20, title, "start", bold: true);
+        Text(svg, Left, 24, title, "start", bold: true);
 
         // Panel 1: latency over time.
         var top1 = Top;
@@ -90,7 +95,7 @@ public static class SvgPlot
 
         // Panel 2: cumulative distributions on a shared log latency axis.
         var top2 = Top + PanelHeight + Gap;
-        Frame(svg, top2, "latency distributions (CDF)", "latency (ms, log)", "fraction of requests");
+        Frame(svg, top2, "latency distributions (CDF)", "latency (ms, log)", "fraction of requests (ITL: of gaps)");
         for (var decade = logMin; decade <= logMax; decade++)
         {
             var px = LogX(Math.Pow(10, decade), logMin, logMax);
@@ -118,6 +123,17 @@ public static class SvgPlot
 
             path.Append(Invariant($"L{LogX(Math.Max(values[^1], Math.Pow(10, logMin)), logMin, logMax):F1},{top2:F1}"));
             svg.Append(Invariant($"<path d=\"{path}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\"><title>{Escape(name)}</title></path>\n"));
+        }
+
+        // Objectives as dashed lines in the colour of the latency they bound.
+        foreach (var (slo, colour, label) in new[] { (report.Goodput.SloTtftMs, Palette[1].Colour, "TTFT SLO"), (report.Goodput.SloTpotMs, Palette[5].Colour, "TPOT SLO") })
+        {
+            if (slo is { } ms && ms >= Math.Pow(10, logMin) && ms <= Math.Pow(10, logMax))
+            {
+                var px = LogX(ms, logMin, logMax);
+                svg.Append(Invariant($"<line x1=\"{px:F1}\" y1=\"{top2}\" x2=\"{px:F1}\" y2=\"{top2 + PanelHeight}\" stroke=\"{colour}\" stroke-dasharray=\"6 4\"/>"));
+                Text(svg, px + 4, top2 + 14, label, "start");
+            }
         }
 
         Legend(svg, top2, cdfs.Select(c => (c.Name, c.Colour, c.Values.Length)));
