@@ -11,7 +11,7 @@ internal static class CommandCatalog
         // logits, generate
         // bench engine | serving | sidecar
         // up
-        // loadtest
+        yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
         yield break;
     }

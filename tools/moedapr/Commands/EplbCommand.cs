@@ -5,7 +5,10 @@ using MoeDapr.Engine.Eplb;
 
 namespace MoeDapr.Cli.Commands;
 
-/// <summary><c>moedapr eplb</c>: computes an expert placement from per-layer expert loads and prints it as JSON.</summary>
+/// <summary>
+/// <c>moedapr eplb</c>: computes an expert placement from per-layer expert loads and prints it as JSON, with the Gini
+/// coefficient of each layer's loads for context (placement does not change it).
+/// </summary>
 public static class EplbCommand
 {
     private static readonly JsonSerializerOptions ReadOptions = new() { PropertyNameCaseInsensitive = true };
@@ -61,7 +64,8 @@ public static class EplbCommand
                 [.. placement.Layers.Select(layer => layer.Phy2Log.ToArray())],
                 [.. placement.Layers.Select(layer => layer.Log2Phy.Select(row => row.ToArray()).ToArray())],
                 [.. placement.Layers.Select(layer => layer.LogicalCount.ToArray())],
-                new EplbBalancedness(before.Mean, after.Mean, [.. before.PerLayer], [.. after.PerLayer]));
+                new EplbBalancedness(before.Mean, after.Mean, [.. before.PerLayer], [.. after.PerLayer]),
+                [.. Enumerable.Range(0, loads.Layers).Select(layer => ExpertLoadStatistics.Gini(loads.Row(layer)))]);
             output.WriteLine(JsonSerializer.Serialize(result));
             return 0;
         }
@@ -117,5 +121,6 @@ public static class EplbCommand
         [property: JsonPropertyName("phy2log")] int[][] Phy2Log,
         [property: JsonPropertyName("log2phy")] int[][][] Log2Phy,
         [property: JsonPropertyName("logcnt")] int[][] LogCnt,
-        [property: JsonPropertyName("balancedness")] EplbBalancedness Balancedness);
+        [property: JsonPropertyName("balancedness")] EplbBalancedness Balancedness,
+        [property: JsonPropertyName("load_gini_per_layer")] double[] LoadGiniPerLayer);
 }
