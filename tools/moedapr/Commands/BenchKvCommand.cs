@@ -142,7 +142,12 @@ internal static class BenchKvCommand
                 return 2;
             }
 
-            Console.WriteLine($"payload {_bytes >> 20} MiB through {url}, {iterations} iterations (best / median GB/s)");
+            // A real payload: header plus 512 KiB blocks (fp16, 8 layers, 8 KV heads, head_dim 128, 16 tokens a block).
+            var blocks = (int)Math.Max(1, (_bytes - KvPayloadHeader.Size) / (512 * 1024));
+            var layout = new KvBlockLayout(KvDtype.Float16, 8, 8, 128, 16, blocks * 16);
+            var payloadBytes = layout.ToHeader().PayloadBytes;
+            WriteHeader(source, layout);
+            Console.WriteLine($"payload {payloadBytes / 1e6:F1} MB through {url}, {iterations} iterations (best / median GB/s)");
             var copy = Copy(source, destination);
             Print("memory copy (Buffer.MemoryCopy)", copy, null);
             foreach (var sharedMemory in new[] { true, false })
@@ -153,14 +158,14 @@ internal static class BenchKvCommand
                 {
                     var timing = await MeasureAsync(async () =>
                     {
-                        await using var writer = await client.AllocateAsync(new KvAllocateRequest(_bytes, null, null, "moedapr-bench"), cancellationToken).ConfigureAwait(false);
+                        await using var writer = await client.AllocateAsync(layout, null, cancellationToken).ConfigureAwait(false);
                         plane = writer.Plane;
-                        writer.Write(AsSpan(source));
+                        writer.Write(AsSpan(source)[..(int)payloadBytes]);
                         await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
                         await using var reader = await client.OpenReadAsync(writer.Handle, cancellationToken, verify: false).ConfigureAwait(false);
                         reader.CopyTo(destination.Address, destination.Length);
                         await reader.ReleaseAsync(cancellationToken).ConfigureAwait(false);
-                    }).ConfigureAwait(false);
+                    }, payloadBytes).ConfigureAwait(false);
                     Print($"service {plane} end to end (control calls included)", timing, copy);
                 }
                 catch (KvTransferException e)
@@ -172,6 +177,9 @@ internal static class BenchKvCommand
 
             return 0;
         }
+
+        private static unsafe void WriteHeader(KvNativeBuffer buffer, KvBlockLayout layout) =>
+            layout.ToHeader().Write(new Span<byte>(buffer.Pointer, KvPayloadHeader.Size));
 
         private static unsafe ReadOnlySpan<byte> AsSpan(KvNativeBuffer buffer) => new(buffer.Pointer, checked((int)buffer.Length));
 
@@ -204,7 +212,7 @@ internal static class BenchKvCommand
             return new Timing(_bytes, seconds);
         }
 
-        private async Task<Timing> MeasureAsync(Func<Task> action)
+        private async Task<Timing> MeasureAsync(Func<Task> action, long? bytes = null)
         {
             await action().ConfigureAwait(false);
             var seconds = new double[iterations];
@@ -215,7 +223,7 @@ internal static class BenchKvCommand
                 seconds[i] = Stopwatch.GetElapsedTime(started).TotalSeconds;
             }
 
-            return new Timing(_bytes, seconds);
+            return new Timing(bytes ?? _bytes, seconds);
         }
 
         private static void Print(string name, Timing timing, Timing? baseline)
