@@ -58,7 +58,20 @@ public sealed class GenerationService(
         }
         catch (OperationCanceledException)
         {
-            dispatcher.Abandon(job);
+            if (!dispatcher.Abandon(job))
+            {
+                // Already routed: give back the decode slot the dispatcher counted for it once the route is known.
+                _ = job.Outcome.ContinueWith(
+                    t =>
+                    {
+                        if (t.Result.DecodeReserved)
+                        {
+                            workers.Completed(t.Result.DecodeAppId!, job.PromptTokens, failed: false);
+                        }
+                    },
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+
             throw;
         }
 

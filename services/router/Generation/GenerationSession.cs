@@ -39,6 +39,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private IAsyncEnumerator<DecodeStreamEvent>? _events;
     private DecodeStreamEvent? _pending;
     private string? _decodeAppId;
+    private string? _reservedDecode;
     private bool _decodeFinished;
     private bool _failed;
     private long _firstTokenAt;
@@ -65,6 +66,7 @@ public sealed class GenerationSession : IAsyncDisposable
         _logger = logger;
         Path = outcome.Path!;
         CachedTokens = outcome.CachedTokens;
+        _reservedDecode = outcome.DecodeReserved ? outcome.DecodeAppId : null;
         metrics.Running.Inc();
         metrics.PromptTokens.Inc(request.PromptTokenIds.Count);
     }
@@ -94,6 +96,7 @@ public sealed class GenerationSession : IAsyncDisposable
             // The first token already ended the sequence: nothing to decode.
             FinishReason = finished;
             _decodeFinished = true;
+            ReleaseReservation();
             return null;
         }
 
@@ -117,7 +120,16 @@ public sealed class GenerationSession : IAsyncDisposable
             _idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
             _call = CancellationTokenSource.CreateLinkedTokenSource(clientGone, _deadline.Token, _idle.Token);
             _decodeAppId = appId;
-            _workers.Started(appId, PromptTokens);
+            if (appId == _reservedDecode)
+            {
+                _reservedDecode = null; // the dispatcher already counted this call
+            }
+            else
+            {
+                ReleaseReservation();
+                _workers.Started(appId, PromptTokens);
+            }
+
             try
             {
                 _events = _client.DecodeAsync(appId, request, _call.Token).GetAsyncEnumerator(_call.Token);
@@ -228,6 +240,7 @@ public sealed class GenerationSession : IAsyncDisposable
         }
 
         var aborted = !_decodeFinished && _decodeAppId is not null && !_failed;
+        ReleaseReservation();
         await CloseCallAsync(_failed);
         if (aborted)
         {
@@ -319,6 +332,15 @@ public sealed class GenerationSession : IAsyncDisposable
         _idle?.Dispose();
         _deadline?.Dispose();
         _call = null;
+    }
+
+    private void ReleaseReservation()
+    {
+        if (_reservedDecode is { } appId)
+        {
+            _reservedDecode = null;
+            _workers.Completed(appId, PromptTokens, failed: false);
+        }
     }
 
     private async Task AbortQuietlyAsync(string appId)

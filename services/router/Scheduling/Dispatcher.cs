@@ -247,11 +247,16 @@ public sealed partial class Dispatcher : BackgroundService
         {
             if (Claim(job, now))
             {
-                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode });
+                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = Reserve(decode, job) });
             }
         }
 
         var claimed = remote.Where(r => Claim(r.Job, now)).ToList();
+        foreach (var (job, decode) in claimed)
+        {
+            Reserve(decode, job);
+        }
+
         if (claimed.Count > 0 && prefillAppId is not null)
         {
             _metrics.PrefillBatchRequests.Observe(claimed.Count);
@@ -294,6 +299,25 @@ public sealed partial class Dispatcher : BackgroundService
         _drain.Record();
         _metrics.QueueTime.Observe(_time.GetElapsedTime(job.EnqueuedAt, now).TotalSeconds);
         return true;
+    }
+
+    private bool Reserve(string decodeAppId, GenerationJob job)
+    {
+        if (decodeAppId.Length == 0)
+        {
+            return false;
+        }
+
+        _workers.Started(decodeAppId, job.PromptTokens);
+        return true;
+    }
+
+    private void ReleaseReservation(string decodeAppId, GenerationJob job)
+    {
+        if (decodeAppId.Length > 0)
+        {
+            _workers.Completed(decodeAppId, job.PromptTokens, failed: false);
+        }
     }
 
     private async Task RunPrefillAsync(List<(GenerationJob Job, string DecodeAppId)> batch, string firstAppId)
@@ -340,8 +364,9 @@ public sealed partial class Dispatcher : BackgroundService
             }
             catch (OperationCanceledException)
             {
-                foreach (var (job, _) in batch)
+                foreach (var (job, decode) in batch)
                 {
+                    ReleaseReservation(decode, job);
                     job.Resolve(new RouteOutcome { Error = "router is shutting down" });
                 }
 
@@ -360,7 +385,7 @@ public sealed partial class Dispatcher : BackgroundService
         // No prefill worker managed: the decode worker prefills locally (same tokens, only slower).
         foreach (var (job, decode) in batch)
         {
-            job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode });
+            job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
         }
     }
 
@@ -381,16 +406,18 @@ public sealed partial class Dispatcher : BackgroundService
                     KvHandle = r.KvHandle,
                     CachedTokens = r.CachedTokens,
                     FinishReason = r.FinishReason,
+                    DecodeReserved = decode.Length > 0,
                 });
             }
             else if (r?.Error?.Code == WorkerError.InvalidRequest)
             {
+                ReleaseReservation(decode, job);
                 job.Resolve(new RouteOutcome { Error = $"prefill refused the request: {r.Error.Message}" });
             }
             else
             {
                 // A sequence the worker could not do (or left out): prefill it on decode instead.
-                job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode });
+                job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
             }
         }
     }

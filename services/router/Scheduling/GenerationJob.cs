@@ -13,6 +13,12 @@ public sealed record RouteOutcome
     /// <summary>The decode worker to call (retries may pick another).</summary>
     public string? DecodeAppId { get; init; }
 
+    /// <summary>
+    /// The dispatcher counted this request as in flight on <see cref="DecodeAppId"/> when it routed it, so a burst
+    /// cannot overrun a decode worker before its streams open; whoever takes the outcome releases it.
+    /// </summary>
+    public bool DecodeReserved { get; init; }
+
     /// <summary>Disaggregated path: the token prefill sampled.</summary>
     public TokenSample? FirstToken { get; init; }
 
