@@ -13,6 +13,7 @@ internal sealed record DaprRunApp(
     int DaprGrpcPort,
     IReadOnlyList<string> Command,
     string? AppHealthCheckPath,
+    string MaxBodySize,
     IReadOnlyDictionary<string, string> Env);
 
 /// <summary>deploy/dapr.yaml, read with the field names of the Dapr CLI's multi-app run file.</summary>
@@ -50,6 +51,8 @@ internal sealed class DaprRunFile
                 Port(app, "daprGRPCPort", id),
                 Yaml.Seq(app, "command").Cast<YamlScalarNode>().Select(n => n.Value!).ToList(),
                 Yaml.Scalar(app, "appHealthCheckPath") ?? Yaml.Scalar(root, "common", "appHealthCheckPath"),
+                // The Dapr CLI's default is 4Mi.
+                Yaml.Scalar(app, "maxBodySize") ?? Yaml.Scalar(root, "common", "maxBodySize") ?? "4Mi",
                 (Yaml.Map(app, "env") ?? new YamlMappingNode()).Children
                     .ToDictionary(kv => ((YamlScalarNode)kv.Key).Value!, kv => ((YamlScalarNode)kv.Value).Value!, StringComparer.Ordinal)));
         }
