@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using MoeDapr.Tests.Shared.Prometheus;
 using Prometheus;
 
-namespace MoeDapr.Deploy.Tests.Prometheus;
+namespace MoeDapr.Deploy.Tests.Observability;
 
 /// <summary>A real Prometheus scraping a real Kestrel app that exposes prometheus-net metrics.</summary>
 public sealed class PrometheusServerTests
@@ -15,8 +15,8 @@ public sealed class PrometheusServerTests
     public async Task QueryAsync_CounterIncrementedInApp_ValueReachesPrometheus()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var registry = Metrics.NewCustomRegistry();
-        var counter = Metrics.WithCustomRegistry(registry)
+        var registry = global::Prometheus.Metrics.NewCustomRegistry();
+        var counter = global::Prometheus.Metrics.WithCustomRegistry(registry)
             .CreateCounter("moedapr_deploy_test_events_total", "Events counted by the test.", "kind");
         await using var app = await StartMetricsAppAsync(registry, cts.Token);
         var address = new Uri(app.Urls.Single());
