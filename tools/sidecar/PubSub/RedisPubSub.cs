@@ -182,7 +182,7 @@ public sealed partial class RedisPubSub : IPubSub
                 {
                     return;
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     if (ex.Message.Contains("NOGROUP", StringComparison.Ordinal))
                     {
@@ -286,11 +286,24 @@ public sealed partial class RedisPubSub : IPubSub
                 return entries;
             }
 
-            // [[stream, [[id, [field, value, ...]], ...]]]
-            foreach (var stream in (RedisResult[])result!)
+            // RESP2: [[stream, [[id, [field, value, ...]], ...]]]; RESP3: a map {stream: [[id, [...]], ...]} seen flat.
+            var outer = (RedisResult[])result!;
+            var streams = new List<RedisResult>();
+            if (outer.Length > 0 && outer[0].Resp2Type == ResultType.Array)
             {
-                var parts = (RedisResult[])stream!;
-                foreach (var entry in (RedisResult[])parts[1]!)
+                streams.AddRange(outer.Select(s => ((RedisResult[])s!)[1]));
+            }
+            else
+            {
+                for (var i = 1; i < outer.Length; i += 2)
+                {
+                    streams.Add(outer[i]);
+                }
+            }
+
+            foreach (var stream in streams)
+            {
+                foreach (var entry in (RedisResult[])stream!)
                 {
                     var pair = (RedisResult[])entry!;
                     var id = pair[0].ToString();
