@@ -1,0 +1,32 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace MoeDapr.Sidecar.Api;
+
+/// <summary>daprd's HTTP error body: {"errorCode": "...", "message": "..."}.</summary>
+public static class DaprErrors
+{
+    public static async Task WriteAsync(HttpContext context, int status, string errorCode, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new ErrorBody(errorCode, message), ErrorJson.Default.ErrorBody), context.RequestAborted);
+    }
+
+    public static IResult Result(int status, string errorCode, string message) =>
+        Results.Json(new ErrorBody(errorCode, message), ErrorJson.Default.ErrorBody, statusCode: status);
+}
+
+/// <summary>The error body's shape.</summary>
+public sealed record ErrorBody(
+    [property: System.Text.Json.Serialization.JsonPropertyName("errorCode")] string ErrorCode,
+    [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message);
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
+internal sealed partial class ErrorJson : System.Text.Json.Serialization.JsonSerializerContext;
