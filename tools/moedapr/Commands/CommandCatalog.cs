@@ -13,6 +13,6 @@ internal static class CommandCatalog
         // up
         // loadtest
         // eplb
-        yield break;
+        yield return BenchSidecarCommand.Create();
     }
 }
