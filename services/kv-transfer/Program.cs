@@ -1,9 +1,12 @@
+using MoeDapr.KvTransfer;
 using MoeDapr.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddKvTransferServices();
 
 var app = builder.Build();
+app.UseKvTransfer();
 app.MapDefaultEndpoints();
 app.Run();
 

@@ -213,6 +213,27 @@ public sealed class ParsingTests
     }
 
     [Fact]
+    public void RunFile_RepositoryDeployFile_ReadsFourAppsWithTheirPorts()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "MoeDapr.sln")))
+        {
+            root = Path.GetDirectoryName(root) ?? throw new DirectoryNotFoundException("MoeDapr.sln not found above the test output");
+        }
+
+        var file = Path.Combine(root, "deploy", "dapr.yaml");
+        Assert.True(File.Exists(file), $"{file} is missing");
+
+        var apps = RunFile.Load(file, _ => null);
+
+        Assert.Equal(["decode", "kv-transfer", "prefill", "router"], apps.Select(a => a.Options.AppId).Order());
+        Assert.All(apps, a => Assert.Equal(Path.Combine(root, "components"), Assert.Single(a.Options.ResourcesPaths)));
+        Assert.All(apps, a => Assert.True(a.Options.EnableAppHealthCheck));
+        Assert.All(apps, a => Assert.Equal(16L * 1024 * 1024, a.Options.MaxBodySize));
+        Assert.Equal(3500, apps.Single(a => a.Options.AppId == "router").Options.HttpPort);
+    }
+
+    [Fact]
     public void RunFile_DaprRunFormat_ResolvesPathsAndPorts()
     {
         var dir = Path.Combine(Path.GetTempPath(), "moedapr-runfile-" + Guid.NewGuid().ToString("N"));

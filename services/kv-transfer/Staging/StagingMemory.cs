@@ -1,0 +1,86 @@
+using System.Globalization;
+using MoeDapr.Contracts.KvTransfer;
+
+namespace MoeDapr.KvTransfer.Staging;
+
+/// <summary>
+/// The one block of memory all staging ranges are carved from. CPU builds use a /dev/shm file (shared with
+/// same-host peers) or private AlignedAlloc memory. A CUDA build would register this block as pinned host
+/// memory (cudaHostRegister) so that engine GPU↔host copies into it run asynchronously: that is the seam,
+/// and the only place that would change.
+/// </summary>
+public interface IStagingMemory : IDisposable
+{
+    /// <summary>Path peers map, or null when the memory is private (socket plane only).</summary>
+    string? SharedMemoryPath { get; }
+
+    long Capacity { get; }
+
+    nint BaseAddress { get; }
+}
+
+/// <summary>Staging in a file under /dev/shm, created (space reserved) at start and deleted at stop.</summary>
+public sealed class SharedMemoryStaging : IStagingMemory
+{
+    private const string Prefix = "moedapr-kv-";
+    private readonly KvSharedMemoryFile _file;
+
+    public SharedMemoryStaging(string directory, long capacity)
+    {
+        var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}.arena");
+        _file = KvSharedMemoryFile.Create(Path.Combine(directory, name), capacity);
+    }
+
+    public string? SharedMemoryPath => _file.Path;
+
+    public long Capacity => _file.Length;
+
+    public unsafe nint BaseAddress => (nint)_file.Pointer;
+
+    /// <summary>Deletes arenas left by kv-transfer processes that no longer run (a crash leaves tmpfs memory allocated).</summary>
+    public static IReadOnlyList<string> RemoveStale(string directory)
+    {
+        var removed = new List<string>();
+        foreach (var path in Directory.EnumerateFiles(directory, Prefix + "*.arena"))
+        {
+            var name = Path.GetFileName(path);
+            var dash = name.IndexOf('-', Prefix.Length);
+            if (dash < 0 || !int.TryParse(name.AsSpan(Prefix.Length, dash - Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            // Only where /proc tells which processes live.
+            if (pid != Environment.ProcessId && Directory.Exists("/proc/self") && !Directory.Exists($"/proc/{pid}"))
+            {
+                try
+                {
+                    File.Delete(path);
+                    removed.Add(path);
+                }
+                catch (IOException)
+                {
+                    // Another instance is cleaning the same file.
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    public void Dispose() => _file.Dispose();
+}
+
+/// <summary>Private page-aligned native staging (no shared-memory plane).</summary>
+public sealed class NativeStaging(long capacity) : IStagingMemory
+{
+    private readonly KvNativeBuffer _buffer = new(capacity);
+
+    public string? SharedMemoryPath => null;
+
+    public long Capacity => _buffer.Length;
+
+    public nint BaseAddress => _buffer.Address;
+
+    public void Dispose() => _buffer.Dispose();
+}

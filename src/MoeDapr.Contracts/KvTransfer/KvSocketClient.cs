@@ -1,0 +1,85 @@
+using System.IO.Hashing;
+using System.Net.Sockets;
+
+namespace MoeDapr.Contracts.KvTransfer;
+
+/// <summary>Client side of the socket data plane: one connection per push or pull.</summary>
+public static class KvSocketClient
+{
+    /// <summary>Sends <paramref name="length"/> bytes at <paramref name="source"/> into an allocation; throws unless kv-transfer verified them.</summary>
+    public static async Task PushAsync(string host, int port, Guid handle, nint source, long length, ulong checksum, CancellationToken cancellationToken)
+    {
+        using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Push, handle, length, checksum), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);
+        var ready = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
+        ThrowIfNotOk(ready, handle, "push");
+        await KvSocketStreaming.SendAsync(socket, source, length, cancellationToken).ConfigureAwait(false);
+        var done = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
+        ThrowIfNotOk(done, handle, "push");
+    }
+
+    /// <summary>
+    /// Pulls a committed allocation into <paramref name="destination"/> (at least <paramref name="capacity"/> bytes),
+    /// hashing as it arrives; throws <see cref="KvTransferIntegrityException"/> if the bytes are short or do not match.
+    /// Returns the byte count and checksum.
+    /// </summary>
+    public static async Task<(long Length, ulong Checksum)> PullAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken)
+    {
+        using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+        await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Pull, handle, 0, 0), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);
+        var reply = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
+        ThrowIfNotOk(reply, handle, "pull");
+        if (reply.Length > capacity)
+        {
+            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} announced {reply.Length} bytes, more than the {capacity} expected");
+        }
+
+        var hasher = new XxHash3();
+        var received = await KvSocketStreaming.ReceiveAsync(socket, destination, reply.Length, hasher, cancellationToken).ConfigureAwait(false);
+        if (received != reply.Length)
+        {
+            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} was truncated: {received} of {reply.Length} bytes");
+        }
+
+        var checksum = hasher.GetCurrentHashAsUInt64();
+        if (checksum != reply.Checksum)
+        {
+            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} failed its checksum ({KvChecksum.ToHex(checksum)} != {KvChecksum.ToHex(reply.Checksum)})");
+        }
+
+        return (received, checksum);
+    }
+
+    private static async Task<Socket> ConnectAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            KvSocketStreaming.Tune(socket);
+            await socket.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<KvSocketFrame> ReceiveReplyAsync(Socket socket, CancellationToken cancellationToken) =>
+        await KvSocketFrame.ReceiveAsync(socket, KvSocketFrame.ReplyMagic, cancellationToken).ConfigureAwait(false)
+        ?? throw new KvTransferException("kv-transfer closed the data-plane connection without a reply");
+
+    private static void ThrowIfNotOk(KvSocketFrame reply, Guid handle, string operation)
+    {
+        switch (reply.Status)
+        {
+            case KvSocketStatus.Ok:
+                return;
+            case KvSocketStatus.ChecksumMismatch or KvSocketStatus.Truncated:
+                throw new KvTransferIntegrityException($"{operation} of {KvHandle.Format(handle)} rejected by kv-transfer: {reply.Status}");
+            default:
+                throw new KvTransferException($"{operation} of {KvHandle.Format(handle)} rejected by kv-transfer: {reply.Status}");
+        }
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+
+namespace MoeDapr.Contracts.KvTransfer;
+
+/// <summary>Settings of a <see cref="KvTransferClient"/>.</summary>
+public sealed class KvTransferClientOptions
+{
+    /// <summary>This process's host identity; kv-transfer offers shared memory when it equals its own.</summary>
+    public string HostId { get; set; } = Environment.MachineName;
+
+    /// <summary>Who allocates (app id / instance), shown in kv-transfer's logs.</summary>
+    public string Requester { get; set; } = AppDomain.CurrentDomain.FriendlyName;
+
+    /// <summary>Set false to force the socket plane even on the same host.</summary>
+    public bool UseSharedMemory { get; set; } = true;
+}
+
+/// <summary>
+/// What prefill and decode use to move KV bytes: control calls through <see cref="IKvTransferControl"/>
+/// (Dapr invocation), bytes through shared memory or the socket plane, checksums on both ends.
+/// <code>
+/// await using var writer = await client.AllocateAsync(layout, prefixHashes, ct);   // producer
+/// header.Write(writer.GetSpan(0, KvPayloadHeader.Size)); engine.Export(writer.Address + 64, ...);
+/// var handle = (await writer.CommitAsync(ct)).Handle;
+/// await using var reader = await client.OpenReadAsync(handle, ct);                   // consumer
+/// engine.Import(reader.Header, reader.Address + 64, ...); await reader.ReleaseAsync(ct);
+/// </code>
+/// Thread-safe; keep one per process (it keeps the shared-memory file mapped between transfers).
+/// </summary>
+public sealed class KvTransferClient(IKvTransferControl control, KvTransferClientOptions options) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<KvSharedMemoryFile>> _mappings = new(StringComparer.Ordinal);
+
+    public IKvTransferControl Control => control;
+
+    public KvTransferClientOptions Options => options;
+
+    /// <summary>Reserves space for a payload of <paramref name="layout"/> and returns a writer over it.</summary>
+    public Task<KvWriter> AllocateAsync(KvBlockLayout layout, IReadOnlyList<string>? prefixBlockHashes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        return AllocateAsync(new KvAllocateRequest(layout.ToHeader().PayloadBytes, layout, prefixBlockHashes, options.Requester), cancellationToken);
+    }
+
+    /// <summary>Reserves space as described by <paramref name="request"/> (host and plane preference filled in from options).</summary>
+    public async Task<KvWriter> AllocateAsync(KvAllocateRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request = request with
+        {
+            RequesterHost = request.RequesterHost ?? options.HostId,
+            PreferredPlane = request.PreferredPlane ?? (options.UseSharedMemory ? null : KvDataPlane.Socket),
+        };
+        var allocation = await control.AllocateAsync(request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return allocation.Endpoint.Plane == KvDataPlane.SharedMemory
+                ? KvWriter.ForSharedMemory(this, allocation, Map(allocation.Endpoint))
+                : KvWriter.ForSocket(this, allocation);
+        }
+        catch
+        {
+            await control.ReleaseAsync(allocation.Handle, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Opens a committed payload for reading: renews its lease, maps it (shared memory) or pulls it (socket),
+    /// validates its header and, unless <paramref name="verify"/> is false, its checksum.
+    /// A reader that skips verification must call <see cref="KvReader.CopyTo"/> (which verifies) or <see cref="KvReader.Verify"/>.
+    /// </summary>
+    public async Task<KvReader> OpenReadAsync(string handle, CancellationToken cancellationToken, bool verify = true)
+    {
+        var location = await control.RenewAsync(handle, new KvRenewRequest(options.UseSharedMemory ? options.HostId : null), cancellationToken).ConfigureAwait(false);
+        if (location.State != KvAllocationState.Committed)
+        {
+            throw new KvTransferException($"KV payload {handle} is {location.State}, not committed");
+        }
+
+        return location.Endpoint.Plane == KvDataPlane.SharedMemory
+            ? KvReader.FromSharedMemory(this, location, Map(location.Endpoint), verify)
+            : await KvReader.PullAsync(this, location, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Frees a payload in kv-transfer (consumers call it once the KV is imported).</summary>
+    public Task<bool> ReleaseAsync(string handle, CancellationToken cancellationToken) => control.ReleaseAsync(handle, cancellationToken);
+
+    /// <summary>Which leading prefix blocks kv-transfer already holds.</summary>
+    public Task<KvPrefixLocateResponse> LocatePrefixAsync(IReadOnlyList<string> prefixBlockHashes, CancellationToken cancellationToken) =>
+        control.LocatePrefixAsync(new KvPrefixLocateRequest(prefixBlockHashes, options.HostId), cancellationToken);
+
+    private KvSharedMemoryFile Map(KvDataPlaneEndpoint endpoint)
+    {
+        var path = endpoint.SharedMemoryPath ?? throw new KvTransferException("kv-transfer chose shared memory but sent no file path");
+        var lazy = _mappings.GetOrAdd(path, p => new Lazy<KvSharedMemoryFile>(() => KvSharedMemoryFile.Open(p)));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            _mappings.TryRemove(new KeyValuePair<string, Lazy<KvSharedMemoryFile>>(path, lazy));
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var mapping in _mappings.Values)
+        {
+            if (mapping.IsValueCreated)
+            {
+                mapping.Value.Dispose();
+            }
+        }
+
+        _mappings.Clear();
+    }
+}
