@@ -122,4 +122,39 @@ public sealed class RuntimeTests
         Assert.Equal("outer+inner", await answer.Content.ReadAsStringAsync());
         Assert.True(innerEntered.Task.IsCompleted);
     }
+
+    [Fact]
+    public async Task Invoke_TargetAppNotListeningYet_RetriedPerResiliencyUntilItAnswers()
+    {
+        using var components = Components.Create("memory");
+        components.Write("app-retry.yaml", """
+            apiVersion: dapr.io/v1alpha1
+            kind: Resiliency
+            metadata:
+              name: app-retry
+            spec:
+              policies:
+                retries:
+                  patient:
+                    policy: constant
+                    duration: 50ms
+                    maxRetries: 200
+              targets:
+                apps:
+                  late-app:
+                    retry: patient
+            """);
+        await using var environment = new MoeDapr.Sidecar.Hosting.SidecarEnvironment();
+        var latePort = FreePort.Next();
+        var lateOptions = new MoeDapr.Sidecar.Hosting.SidecarOptions { AppId = "late-app", AppPort = latePort, HttpPort = 0, GrpcPort = 0 };
+        lateOptions.ResourcesPaths.Add(components.Path);
+        await using var late = await MoeDapr.Sidecar.Hosting.SidecarHost.StartAsync(lateOptions, environment);
+        await using var caller = await Sidecars.StartAsync("caller", components, environment: environment);
+        using var http = Dapr.Client.DaprClient.CreateInvokeHttpClient("late-app", caller.HttpEndpoint);
+
+        var call = http.GetStringAsync("/hello");
+        await using var app = await TestApp.StartAsync(null, web => web.MapGet("/hello", () => "finally"), latePort);
+
+        Assert.Equal("finally", await call.WaitAsync(Sidecars.Timeout));
+    }
 }
