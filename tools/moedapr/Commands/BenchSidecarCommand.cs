@@ -233,6 +233,7 @@ internal static class BenchSidecarCommand
             $"apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: pubsub\nspec:\n  type: {type}\n  version: v1\n  metadata:{metadata}\n", cancellationToken);
         var options = new SidecarOptions { AppId = "bench", AppPort = appPort, HttpPort = 0, GrpcPort = 0 };
         options.ResourcesPaths.Add(resources);
+        // One environment per run, so in-memory topics of one run never reach the other; it ends with the process.
         var environment = new SidecarEnvironment(registryPath: null);
         var host = await SidecarHost.StartAsync(options, environment, cancellationToken);
         await host.WaitReadyAsync(TimeSpan.FromSeconds(30));
