@@ -7,12 +7,12 @@ internal static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        // model init | inspect
+        yield return ModelCommands.Create(); // model init | inspect
         // logits, generate
         // bench engine | serving | sidecar
         // up
         // loadtest
-        // eplb
+        yield return EplbCommand.Create();
         yield return new Command("bench", "Print performance figures.") { BenchKvCommand.Create() };
     }
 }

@@ -1,0 +1,120 @@
+namespace MoeDapr.Contracts;
+
+/// <summary>
+/// How one sequence picks its tokens; the same object goes to prefill (first token) and decode (the rest).
+/// Seeded sampling: output token <c>i</c> (0 = the first, sampled by prefill) is drawn with a generator seeded
+/// from (<see cref="Seed"/>, <c>i</c>), so prefill and decode need no shared generator state and a request gives
+/// the same tokens on the disaggregated and the local-prefill path.
+/// </summary>
+public sealed record SamplingParams
+{
+    /// <summary>Output tokens at most, the first token included; at least 1.</summary>
+    public int MaxTokens { get; init; } = 16;
+
+    /// <summary>0 means greedy (argmax); otherwise logits are divided by it. Range [0, 2].</summary>
+    public float Temperature { get; init; } = 1f;
+
+    /// <summary>Nucleus mass in (0, 1]; 1 disables it.</summary>
+    public float TopP { get; init; } = 1f;
+
+    /// <summary>Keep the k most likely tokens; 0 disables it.</summary>
+    public int TopK { get; init; }
+
+    /// <summary>OpenAI semantics over the output tokens so far; range [-2, 2].</summary>
+    public float PresencePenalty { get; init; }
+
+    /// <summary>OpenAI semantics over the output tokens so far; range [-2, 2].</summary>
+    public float FrequencyPenalty { get; init; }
+
+    public long? Seed { get; init; }
+
+    /// <summary>Token ids that end the sequence besides the model's EOS ids; the stop token is part of the output.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+
+    /// <summary>
+    /// Stop strings. The router enforces them on the detokenized text (it truncates the text before the first match
+    /// and closes the decode call); decode may also end the sequence on them, which only saves work.
+    /// </summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
+    /// <summary>Keep generating past EOS (benchmarks).</summary>
+    public bool IgnoreEos { get; init; }
+
+    /// <summary>Null: no logprobs. k ≥ 0: the chosen token's logprob plus the k most likely alternatives (k ≤ 20).</summary>
+    public int? Logprobs { get; init; }
+
+    /// <summary>The first invalid field as "field: reason", or null when every field is in range.</summary>
+    public string? Validate()
+    {
+        if (MaxTokens < 1)
+        {
+            return "maxTokens: must be at least 1";
+        }
+
+        if (!(Temperature >= 0f && Temperature <= 2f))
+        {
+            return "temperature: must be in [0, 2]";
+        }
+
+        if (!(TopP > 0f && TopP <= 1f))
+        {
+            return "topP: must be in (0, 1]";
+        }
+
+        if (TopK < 0)
+        {
+            return "topK: must be 0 (off) or positive";
+        }
+
+        if (!(PresencePenalty >= -2f && PresencePenalty <= 2f))
+        {
+            return "presencePenalty: must be in [-2, 2]";
+        }
+
+        if (!(FrequencyPenalty >= -2f && FrequencyPenalty <= 2f))
+        {
+            return "frequencyPenalty: must be in [-2, 2]";
+        }
+
+        if (Logprobs is < 0 or > 20)
+        {
+            return "logprobs: must be in [0, 20]";
+        }
+
+        return null;
+    }
+}
+
+/// <summary>One token's log-probability.</summary>
+public sealed record TokenLogprob(int TokenId, float Logprob);
+
+/// <summary>A sampled token with its log-probability and alternatives when <see cref="SamplingParams.Logprobs"/> asked for them.</summary>
+public sealed record TokenSample
+{
+    public required int TokenId { get; init; }
+
+    /// <summary>Natural-log probability of <see cref="TokenId"/> under the processed distribution; null when not requested.</summary>
+    public float? Logprob { get; init; }
+
+    /// <summary>The most likely tokens, best first (k = <see cref="SamplingParams.Logprobs"/>); null when not requested.</summary>
+    public IReadOnlyList<TokenLogprob>? TopLogprobs { get; init; }
+}
+
+/// <summary>A machine-readable error a worker returns for one sequence or a whole call.</summary>
+public sealed record WorkerError(string Code, string Message)
+{
+    /// <summary>The worker is out of capacity; try another one later (the router marks it saturated).</summary>
+    public const string Saturated = "saturated";
+
+    /// <summary>The KV handle is unknown or its lease expired.</summary>
+    public const string KvNotFound = "kv_not_found";
+
+    /// <summary>The request is malformed; retrying elsewhere will not help.</summary>
+    public const string InvalidRequest = "invalid_request";
+
+    /// <summary>The deadline passed before the work finished.</summary>
+    public const string DeadlineExceeded = "deadline_exceeded";
+
+    /// <summary>Anything else (engine failure, transfer failure); another worker may succeed.</summary>
+    public const string Internal = "internal";
+}

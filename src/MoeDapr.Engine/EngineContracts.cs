@@ -1,0 +1,71 @@
+using MoeDapr.Engine.Sampling;
+
+namespace MoeDapr.Engine;
+
+/// <summary>Why a sequence stopped: a stop token or string, a length limit, or an abort.</summary>
+public enum FinishReason
+{
+    Stop,
+    Length,
+    Abort,
+}
+
+/// <summary>One generated token; <see cref="FinishReason"/> is set on a sequence's last output.</summary>
+/// <param name="TokenId">The token id, or -1 on an abort that carries no token.</param>
+public sealed record TokenOutput(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> TopLogprobs, FinishReason? FinishReason);
+
+/// <summary>A prompt to prefill.</summary>
+public sealed record PrefillRequest(string RequestId, IReadOnlyList<int> PromptTokens, SamplingParams Sampling);
+
+/// <summary>
+/// The result of prefilling one prompt: its first token, the seed its draws use (pass it on to the decode
+/// side), and a handle to its KV (null when the first token already finished the sequence).
+/// </summary>
+public sealed record PrefillResult(string RequestId, TokenOutput FirstToken, ulong Seed, KvHandle? Kv);
+
+/// <summary>KV blocks the engine holds for a sequence between prefill (or import) and decode, or export.</summary>
+/// <param name="Id">Engine-local id.</param>
+/// <param name="Tokens">Tokens whose keys and values the blocks hold.</param>
+public sealed record KvHandle(long Id, int Tokens);
+
+/// <summary>
+/// A sequence to generate. Without <see cref="Kv"/> the engine prefills the prompt itself. With it (from
+/// <see cref="InferenceEngine.PrefillAsync"/> or <see cref="InferenceEngine.ImportKvAsync"/>) the prompt's KV is
+/// reused and <see cref="FirstToken"/> — already returned by the prefill — is the next input; it is not
+/// yielded again, and generation continues from output index 1.
+/// </summary>
+public sealed record GenerateRequest
+{
+    public required string RequestId { get; init; }
+    public required IReadOnlyList<int> PromptTokens { get; init; }
+    public required SamplingParams Sampling { get; init; }
+    public KvHandle? Kv { get; init; }
+    public int? FirstToken { get; init; }
+}
+
+/// <summary>A snapshot of the engine's load.</summary>
+public sealed record EngineStats
+{
+    public int Running { get; init; }
+    public int Waiting { get; init; }
+    public int KvBlocksUsed { get; init; }
+    public int KvBlocksTotal { get; init; }
+    public int KvHandles { get; init; }
+    public long PrefixCacheQueries { get; init; }
+    public long PrefixCacheHits { get; init; }
+    public long PromptTokens { get; init; }
+    public long GeneratedTokens { get; init; }
+    public long Steps { get; init; }
+
+    /// <summary>Prompt plus generated tokens computed per second over the last few seconds.</summary>
+    public double TokensPerSecond { get; init; }
+}
+
+/// <summary>Token counts of one MoE layer since load, and its current placement.</summary>
+/// <param name="ExpertTokens">Per logical expert: top-k assignments routed to it.</param>
+/// <param name="RankTokens">Per EP rank: assignments it computed.</param>
+/// <param name="Phy2Log">Logical expert of each physical slot.</param>
+public sealed record ExpertLoad(int Layer, long[] ExpertTokens, long[] RankTokens, int[] Phy2Log);
+
+/// <summary>Thrown when the engine's bounded queue is full; callers should retry later (HTTP 429).</summary>
+public sealed class EngineOverloadedException(string message) : Exception(message);

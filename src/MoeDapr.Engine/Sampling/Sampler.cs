@@ -1,0 +1,170 @@
+namespace MoeDapr.Engine.Sampling;
+
+/// <summary>One sampled token with its log-probability and the most likely alternatives.</summary>
+public sealed record SampledToken(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> TopLogprobs);
+
+/// <summary>A token id and its log-probability.</summary>
+public readonly record struct TokenLogprob(int TokenId, float Logprob);
+
+/// <summary>
+/// Picks the next token from one row of fp32 logits on the host: penalties, then log-probabilities
+/// (reported before temperature, as vLLM does), then greedy or temperature / top-k / top-p sampling with a
+/// counter-based draw.
+/// </summary>
+public static class Sampler
+{
+    public static SampledToken Sample(ReadOnlySpan<float> logits, SamplingParams sampling, IReadOnlyList<int> previousOutput, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        ArgumentNullException.ThrowIfNull(previousOutput);
+        var vocab = logits.Length;
+        var work = new float[vocab];
+        logits.CopyTo(work);
+        ApplyPenalties(work, sampling, previousOutput);
+
+        // log-softmax of the penalised logits, in double for the normaliser.
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < vocab; i++)
+        {
+            max = Math.Max(max, work[i]);
+        }
+
+        double sum = 0;
+        for (var i = 0; i < vocab; i++)
+        {
+            sum += Math.Exp(work[i] - max);
+        }
+
+        var logNorm = max + (float)Math.Log(sum);
+        int chosen;
+        if (sampling.Temperature <= 0)
+        {
+            chosen = ArgMax(work);
+        }
+        else
+        {
+            chosen = Draw(work, sampling, CounterRandom.Uniform(seed, previousOutput.Count));
+        }
+
+        var top = sampling.TopLogprobs > 0 ? TopN(work, sampling.TopLogprobs, logNorm) : [];
+        return new SampledToken(chosen, work[chosen] - logNorm, top);
+    }
+
+    private static void ApplyPenalties(float[] logits, SamplingParams sampling, IReadOnlyList<int> output)
+    {
+        if ((sampling.PresencePenalty == 0 && sampling.FrequencyPenalty == 0) || output.Count == 0)
+        {
+            return;
+        }
+
+        var counts = new Dictionary<int, int>();
+        foreach (var token in output)
+        {
+            counts[token] = counts.GetValueOrDefault(token) + 1;
+        }
+
+        foreach (var (token, count) in counts)
+        {
+            logits[token] -= (float)(sampling.PresencePenalty + (sampling.FrequencyPenalty * count));
+        }
+    }
+
+    private static int ArgMax(float[] values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Inverse-CDF draw over the candidates kept by top-k and top-p, most likely first (ties by id).</summary>
+    private static int Draw(float[] logits, SamplingParams sampling, double uniform)
+    {
+        var vocab = logits.Length;
+        var inverseT = 1.0 / sampling.Temperature;
+        var max = logits.Max();
+        var probs = new double[vocab];
+        double total = 0;
+        for (var i = 0; i < vocab; i++)
+        {
+            probs[i] = Math.Exp((logits[i] - max) * inverseT);
+            total += probs[i];
+        }
+
+        int[] candidates;
+        var filtered = sampling.TopK > 0 && sampling.TopK < vocab || sampling.TopP < 1;
+        if (!filtered)
+        {
+            candidates = Enumerable.Range(0, vocab).ToArray();
+        }
+        else
+        {
+            candidates = Enumerable.Range(0, vocab).ToArray();
+            Array.Sort(candidates, (a, b) => probs[a] != probs[b] ? probs[b].CompareTo(probs[a]) : a.CompareTo(b));
+            var keep = sampling.TopK > 0 ? Math.Min(sampling.TopK, vocab) : vocab;
+            if (sampling.TopP < 1)
+            {
+                double kept = 0;
+                for (var i = 0; i < keep; i++)
+                {
+                    kept += probs[candidates[i]];
+                }
+
+                // Smallest prefix whose share of the top-k mass reaches top_p (the token that crosses it is kept).
+                double cumulative = 0;
+                for (var i = 0; i < keep; i++)
+                {
+                    cumulative += probs[candidates[i]];
+                    if (cumulative >= sampling.TopP * kept)
+                    {
+                        keep = i + 1;
+                        break;
+                    }
+                }
+            }
+
+            candidates = candidates[..keep];
+            total = candidates.Sum(c => probs[c]);
+        }
+
+        var target = uniform * total;
+        double acc = 0;
+        foreach (var c in candidates)
+        {
+            acc += probs[c];
+            if (acc > target)
+            {
+                return c;
+            }
+        }
+
+        return candidates[^1];
+    }
+
+    private static TokenLogprob[] TopN(float[] logits, int n, float logNorm)
+    {
+        var best = new List<int>(n + 1);
+        for (var i = 0; i < logits.Length; i++)
+        {
+            if (best.Count == n && logits[i] <= logits[best[^1]])
+            {
+                continue;
+            }
+
+            var at = best.FindIndex(b => logits[i] > logits[b]);
+            best.Insert(at < 0 ? best.Count : at, i);
+            if (best.Count > n)
+            {
+                best.RemoveAt(n);
+            }
+        }
+
+        return best.Select(i => new TokenLogprob(i, logits[i] - logNorm)).ToArray();
+    }
+}
