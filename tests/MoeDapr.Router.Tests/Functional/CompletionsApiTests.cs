@@ -184,6 +184,7 @@ public sealed class CompletionsApiTests : IDisposable
         { "/v1/chat/completions", """{"model":"test-moe","messages":[]}""", "messages", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":"hi"}""", "messages", "invalid_type" },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"wizard","content":"hi"}]}""", "messages[0].role", null },
+        { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"assistant","content":"hi"}]}""", "messages", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user"}]}""", "messages[0].content", "missing_required_parameter" },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user","content":[{"type":"image_url"}]}]}""", "messages[0].content[0]", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""", "top_logprobs", null },
