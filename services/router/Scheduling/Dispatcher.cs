@@ -206,6 +206,7 @@ public sealed partial class Dispatcher : BackgroundService
             if (headPath != ServingPaths.Disaggregated)
             {
                 _queue.Remove(head);
+                Reserve(headDecode, head);
                 local.Add((head, headPath, headDecode));
             }
             else
@@ -219,7 +220,9 @@ public sealed partial class Dispatcher : BackgroundService
 
                 foreach (var job in _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort))
                 {
+                    // Reserving as each job is planned spreads one batch over the decode workers.
                     var (path, decode) = PlanFor(job, disaggregated);
+                    Reserve(decode, job);
                     if (path == ServingPaths.Disaggregated)
                     {
                         remote.Add((job, decode));
@@ -247,14 +250,25 @@ public sealed partial class Dispatcher : BackgroundService
         {
             if (Claim(job, now))
             {
-                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = Reserve(decode, job) });
+                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
+            }
+            else
+            {
+                ReleaseReservation(decode, job);
             }
         }
 
-        var claimed = remote.Where(r => Claim(r.Job, now)).ToList();
-        foreach (var (job, decode) in claimed)
+        var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
+        foreach (var (job, decode) in remote)
         {
-            Reserve(decode, job);
+            if (Claim(job, now))
+            {
+                claimed.Add((job, decode));
+            }
+            else
+            {
+                ReleaseReservation(decode, job);
+            }
         }
 
         if (claimed.Count > 0 && prefillAppId is not null)
@@ -301,15 +315,12 @@ public sealed partial class Dispatcher : BackgroundService
         return true;
     }
 
-    private bool Reserve(string decodeAppId, GenerationJob job)
+    private void Reserve(string decodeAppId, GenerationJob job)
     {
-        if (decodeAppId.Length == 0)
+        if (decodeAppId.Length > 0)
         {
-            return false;
+            _workers.Started(decodeAppId, job.PromptTokens);
         }
-
-        _workers.Started(decodeAppId, job.PromptTokens);
-        return true;
     }
 
     private void ReleaseReservation(string decodeAppId, GenerationJob job)
