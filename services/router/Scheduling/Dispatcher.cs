@@ -203,6 +203,11 @@ public sealed partial class Dispatcher : BackgroundService
             }
 
             var (headPath, headDecode) = PlanFor(head, disaggregated);
+            if (headDecode.Length == 0)
+            {
+                return false;
+            }
+
             if (headPath != ServingPaths.Disaggregated)
             {
                 _queue.Remove(head);
@@ -218,10 +223,16 @@ public sealed partial class Dispatcher : BackgroundService
                     return false;
                 }
 
-                foreach (var job in _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort))
+                // Reserving as each job is planned spreads one batch over the decode workers; once they are full the
+                // batch ends and the rest keeps waiting.
+                _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort, job =>
                 {
-                    // Reserving as each job is planned spreads one batch over the decode workers.
                     var (path, decode) = PlanFor(job, disaggregated);
+                    if (decode.Length == 0)
+                    {
+                        return false;
+                    }
+
                     Reserve(decode, job);
                     if (path == ServingPaths.Disaggregated)
                     {
@@ -231,7 +242,9 @@ public sealed partial class Dispatcher : BackgroundService
                     {
                         local.Add((job, path, decode));
                     }
-                }
+
+                    return true;
+                });
 
                 if (remote.Count > 0)
                 {

@@ -94,6 +94,21 @@ public sealed class DispatcherTests
         Assert.All(jobs, j => Assert.Equal(ServingPaths.Disaggregated, j.Outcome.Result.Path));
     }
 
+    [Fact]
+    public void DispatchReady_BatchLargerThanDecodeCapacity_RestWaitsInsteadOfFailing()
+    {
+        Announce("p1", WorkerRole.Prefill);
+        Announce("d1", WorkerRole.Decode, maxRunning: 3);
+        _registry.ReportKvTransferProbe(true);
+        var jobs = Enumerable.Range(0, 4).Select(_ => Submit(100)).ToArray();
+
+        _dispatcher.DispatchReady();
+
+        Assert.Equal(3, Assert.Single(_workers.PrefillCalls).Request.Sequences.Count);
+        Assert.Equal(1, _dispatcher.Waiting);
+        Assert.False(jobs[3].Outcome.IsCompleted);
+    }
+
     private sealed class StaticMonitor<T>(T value) : Microsoft.Extensions.Options.IOptionsMonitor<T>
     {
         public T CurrentValue => value;
