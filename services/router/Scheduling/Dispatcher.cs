@@ -45,7 +45,8 @@ public sealed partial class Dispatcher : BackgroundService
     public Dispatcher(
         IAdmissionPolicy admission, IBatchSizePolicy batching, IPrefillWorkerPolicy prefillChoice, IDecodeWorkerPolicy decodeChoice,
         WorkerRegistry workers, IWorkerClient client, ServingPathPlanner planner, DegradedMode degraded, RouterMetrics metrics,
-        TimeProvider time, IOptions<BatchingOptions> batchOptions, IOptions<WorkerOptions> workerOptions, ILogger<Dispatcher> logger)
+        TimeProvider time, IOptions<BatchingOptions> batchOptions, IOptions<WorkerOptions> workerOptions, ILogger<Dispatcher> logger,
+        IOptions<AdmissionOptions>? admissionOptions = null)
     {
         _admission = admission;
         _batching = batching;
@@ -63,6 +64,8 @@ public sealed partial class Dispatcher : BackgroundService
         _drain = new DrainRateMeter(time);
         _batchSize = _batchOptions.InitialBatchSize;
         _metrics.BatchSize.Set(_batchSize);
+        _metrics.QueueCapacity.Set((admissionOptions?.Value ?? new AdmissionOptions()).MaxQueuedRequests);
+        _metrics.Degraded.Set(degraded.Enabled ? 1 : 0);
         _workers.Changed += Wake;
     }
 

@@ -26,7 +26,7 @@ public interface ITokenizerSource
     (ITextTokenizer Tokenizer, IChatTemplate ChatTemplate) Load(string modelDir, ModelConfig config);
 }
 
-/// <summary>Builds the <see cref="ServedModel"/> from <c>Router:Model</c> at start; errors name the setting.</summary>
+/// <summary>Builds the <see cref="ServedModel"/> from <c>Model</c> at start; errors name the setting.</summary>
 public static class ServedModelLoader
 {
     public static ServedModel Load(ModelOptions options, ITokenizerSource tokenizers, TimeProvider time)

@@ -12,7 +12,7 @@ public sealed class StartupTests
 
         var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
-        Assert.Contains("Router:Model:Path", Flatten(error));
+        Assert.Contains("Model:Path", Flatten(error));
     }
 
     [Fact]
@@ -21,7 +21,7 @@ public sealed class StartupTests
         var dir = Directory.CreateTempSubdirectory("moedapr-router-test").FullName;
         try
         {
-            using var factory = new RouterFactory(new Dictionary<string, string?> { ["Router:Model:Path"] = dir }, withModel: false);
+            using var factory = new RouterFactory(new Dictionary<string, string?> { ["Model:Path"] = dir }, withModel: false);
 
             var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
 
