@@ -239,6 +239,9 @@ public sealed class GenerationSession : IAsyncDisposable
                 case { Kind: DecodeEventKind.Token, Token: { } token }:
                     yield return Relay(new GeneratedToken(next.Index ?? CompletionTokens, token));
                     break;
+                case { Kind: DecodeEventKind.Done, FinishReason: Contracts.FinishReason.Abort }:
+                    _failed = true;
+                    throw new GenerationFailedException($"decode worker {_decodeAppId} aborted the sequence (deadline or shutdown)");
                 case { Kind: DecodeEventKind.Done }:
                     FinishReason = next.FinishReason ?? Contracts.FinishReason.Stop;
                     if (next.CachedTokens is { } cached && Path != ServingPaths.Aggregated)
