@@ -219,6 +219,28 @@ public sealed class CompletionsApiTests : IDisposable
         Assert.Contains(MoeDaprHeaders.Priority, await response.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("\"high\"", null, RequestPriority.High)]
+    [InlineData("-1", null, RequestPriority.High)] // vLLM's integer priority: lower runs earlier
+    [InlineData("0", null, RequestPriority.Normal)]
+    [InlineData("5", null, RequestPriority.Low)]
+    [InlineData(null, "low", RequestPriority.Low)]
+    [InlineData("\"normal\"", "low", RequestPriority.Normal)] // the body field wins over the header
+    public async Task CreateCompletion_Priority_FromFieldOrHeaderReachesTheWorkers(string? field, string? header, RequestPriority expected)
+    {
+        var json = field is null ? """{"model":"test-moe","prompt":"hi","max_tokens":2}""" : $$"""{"model":"test-moe","prompt":"hi","max_tokens":2,"priority":{{field}}}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = Json(json) };
+        if (header is not null)
+        {
+            request.Headers.Add(MoeDaprHeaders.Priority, header);
+        }
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, Assert.Single(_factory.Workers.DecodeCalls).Request.Priority);
+    }
+
     [Fact]
     public async Task CreateCompletion_NullOptionalFields_UseDefaults()
     {

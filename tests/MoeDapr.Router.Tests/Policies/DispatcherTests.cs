@@ -21,15 +21,20 @@ public sealed class DispatcherTests
     private readonly Dispatcher _dispatcher;
 
     public DispatcherTests()
+        : this(batchSize: 4, degraded: false)
+    {
+    }
+
+    private DispatcherTests(int batchSize, bool degraded)
     {
         var workerOptions = Create(new WorkerOptions { LocalPrefillMaxTokens = 8 });
-        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = 4, MaxBatchTokens = 1000, MaxInFlightBatchesPerWorker = 1 });
+        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
         var random = new RouterRandom(new Random(11));
         _registry = new WorkerRegistry(_time, workerOptions);
         _dispatcher = new Dispatcher(
             new PriorityAdmissionPolicy(Create(new AdmissionOptions())), new FixedBatchSizePolicy(batching),
             new PrefixAwarePrefillPolicy(random, workerOptions), new PowerOfTwoDecodePolicy(random),
-            _registry, _workers, new ServingPathPlanner(workerOptions), new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions())),
+            _registry, _workers, new ServingPathPlanner(workerOptions), new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded })),
             new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance);
     }
 
@@ -107,6 +112,24 @@ public sealed class DispatcherTests
         Assert.Equal(3, Assert.Single(_workers.PrefillCalls).Request.Sequences.Count);
         Assert.Equal(1, _dispatcher.Waiting);
         Assert.False(jobs[3].Outcome.IsCompleted);
+    }
+
+    [Fact]
+    public void DispatchReady_DegradedMode_CapsTheBatchAndTakesShortPromptsFirst()
+    {
+        var test = new DispatcherTests(batchSize: 32, degraded: true);
+        test.Announce("p1", WorkerRole.Prefill);
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
+        test._registry.ReportKvTransferProbe(true);
+        var longJobs = Enumerable.Range(0, 20).Select(_ => test.Submit(300)).ToArray();
+        var shortJob = test.Submit(40);
+
+        test._dispatcher.DispatchReady();
+
+        // The fake prefill answers at once, so both batches go in this one step.
+        var batches = test._workers.PrefillCalls.Select(c => c.Request.Sequences).ToArray();
+        Assert.Equal([16, 5], batches.Select(b => b.Count));
+        Assert.Equal(shortJob.RequestId, batches[0][0].RequestId);
     }
 
     private sealed class StaticMonitor<T>(T value) : Microsoft.Extensions.Options.IOptionsMonitor<T>
