@@ -74,13 +74,15 @@ public sealed record EngineOptions
         Require(Threads >= 0, nameof(Threads), "must not be negative");
     }
 
-    internal torch.Device ResolveDevice() => Device switch
+    /// <summary>The device <see cref="Device"/> resolves to on this machine.</summary>
+    public torch.Device ResolveDevice() => Device switch
     {
         "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
         _ => torch.device(Device),
     };
 
-    internal torch.ScalarType ResolveDtype(torch.Device device) => Dtype switch
+    /// <summary>The compute dtype <see cref="Dtype"/> resolves to on <paramref name="device"/>.</summary>
+    public torch.ScalarType ResolveDtype(torch.Device device) => Dtype switch
     {
         "float32" => torch.ScalarType.Float32,
         "bfloat16" => torch.ScalarType.BFloat16,

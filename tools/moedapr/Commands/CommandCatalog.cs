@@ -8,7 +8,9 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return ModelCommands.Create(); // model init | inspect
-        // logits, generate
+        yield return LogitsCommand.Create(); // logits
+        yield return GenerateCommand.Create(); // generate
+        yield return BenchEngineCommand.Create(); // bench engine
         // bench engine | serving | sidecar
         // up
         // loadtest
