@@ -90,7 +90,8 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         if (slots % ranks.Length != 0)
         {
             throw new ArgumentException(
-                $"EngineOptions.RedundantExperts: experts + redundant slots ({slots}) must be a multiple of ExpertParallelSize ({ranks.Length})");
+                $"EngineOptions.ExpertParallelSize: the {config.NumExperts} experts plus {options.RedundantExperts} redundant slots must split evenly over {ranks.Length} ranks",
+                nameof(EngineOptions.ExpertParallelSize));
         }
 
         var maxLength = options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings) : config.MaxPositionEmbeddings;

@@ -194,9 +194,12 @@ internal sealed class EngineCore : IDisposable
             BlockTables = batch.Select(x => (IReadOnlyList<int>)x.Sequence.Blocks).ToArray(),
         };
         float[] logits;
+        float[] logSumExp;
         using (NewDisposeScope())
         {
-            logits = _model.Forward(forward, _cache).cpu().data<float>().ToArray(); // [B * vocab]
+            var output = _model.Forward(forward, _cache); // [B, vocab] fp32
+            logSumExp = output.logsumexp(-1).cpu().data<float>().ToArray(); // [B], saves a pass over the vocabulary per sequence on the host
+            logits = output.cpu().data<float>().ToArray(); // [B * vocab]
         }
 
         Steps++;
@@ -210,7 +213,7 @@ internal sealed class EngineCore : IDisposable
             RegisterFullBlocks(s);
             if (s.Remaining == 0)
             {
-                SampleNext(s, new ReadOnlySpan<float>(logits, i * vocab, vocab));
+                SampleNext(s, new ReadOnlySpan<float>(logits, i * vocab, vocab), logSumExp[i]);
             }
         }
 
@@ -222,9 +225,9 @@ internal sealed class EngineCore : IDisposable
         RecordThroughput(computed);
     }
 
-    private void SampleNext(Sequence s, ReadOnlySpan<float> row)
+    private void SampleNext(Sequence s, ReadOnlySpan<float> row, float logSumExp)
     {
-        var sampled = Sampler.Sample(row, s.Sampling, s.Output, s.Seed);
+        var sampled = Sampler.Sample(row, s.Sampling, s.Output, s.Seed, logSumExp);
         s.Output.Add(sampled.TokenId);
         s.Tokens.Add(sampled.TokenId);
         GeneratedTokens++;

@@ -77,6 +77,10 @@ internal static class BenchEngineCommand
             {
                 return EngineCommandOptions.Fail(e.Message);
             }
+            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+            {
+                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
+            }
         });
         bench.Subcommands.Add(engine);
         return bench;

@@ -60,13 +60,22 @@ internal static class EngineCommandOptions
         }
         catch (ArgumentException e)
         {
-            var argument = e.ParamName switch
-            {
-                nameof(EngineOptions.Device) => "--device",
-                nameof(EngineOptions.Dtype) => "--dtype",
-                _ => extra.FirstOrDefault(x => x.Setting == e.ParamName).Argument ?? e.ParamName,
-            };
-            return $"{argument}: {e.Message.Split(" (Parameter", 2)[0]}";
+            return Describe(e, extra);
         }
+    }
+
+    /// <summary>An engine option error as a CLI message that names the argument behind the setting.</summary>
+    public static string Describe(ArgumentException error, params (string Setting, string Argument)[] extra)
+    {
+        var argument = error.ParamName switch
+        {
+            nameof(EngineOptions.Device) => "--device",
+            nameof(EngineOptions.Dtype) => "--dtype",
+            nameof(EngineOptions.ExpertParallelSize) => "--ep",
+            _ => extra.FirstOrDefault(x => x.Setting == error.ParamName).Argument ?? error.ParamName,
+        };
+        var message = error.Message.Split(" (Parameter", 2)[0];
+        var setting = $"EngineOptions.{error.ParamName}: ";
+        return $"{argument}: {(message.StartsWith(setting, StringComparison.Ordinal) ? message[setting.Length..] : message)}";
     }
 }

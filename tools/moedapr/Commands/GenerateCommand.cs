@@ -69,7 +69,7 @@ internal static class GenerateCommand
                 ExpertParallelSize = parse.GetValue(ep),
                 KvCacheBytes = 64L << 20,
             };
-            if (EngineCommandOptions.ValidateOptions(options, ("ExpertParallelSize", "--ep")) is { } optionError)
+            if (EngineCommandOptions.ValidateOptions(options) is { } optionError)
             {
                 return EngineCommandOptions.Usage(optionError);
             }
@@ -116,6 +116,10 @@ internal static class GenerateCommand
             catch (ModelFormatException e)
             {
                 return EngineCommandOptions.Fail(e.Message);
+            }
+            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+            {
+                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
             }
         });
         return command;

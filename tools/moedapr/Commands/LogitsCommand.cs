@@ -55,6 +55,10 @@ internal static class LogitsCommand
             {
                 return EngineCommandOptions.Fail(e.Message);
             }
+            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+            {
+                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
+            }
         });
         return command;
     }
