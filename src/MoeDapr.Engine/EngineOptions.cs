@@ -6,7 +6,7 @@ namespace MoeDapr.Engine;
 public sealed record EngineOptions
 {
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available, else CPU).</summary>
-    public string Device { get; init; } = "cpu";
+    public string Device { get; init; } = "auto";
 
     /// <summary>"auto" (fp32 on CPU, bf16 on CUDA), "float32", "bfloat16" or "float16".</summary>
     public string Dtype { get; init; } = "auto";
