@@ -102,6 +102,19 @@ internal sealed class EngineCore : IDisposable
         return true;
     }
 
+    /// <summary>Fails every waiting and running sequence with <paramref name="error"/> and frees their blocks.</summary>
+    public void FailAll(Exception error)
+    {
+        foreach (var s in _running.Concat(_waiting).ToArray())
+        {
+            FreeBlocks(s);
+            s.Sink.OnFailed(s, error);
+        }
+
+        _running.Clear();
+        _waiting.Clear();
+    }
+
     /// <summary>Aborts everything (shutdown).</summary>
     public void AbortAll()
     {

@@ -25,11 +25,12 @@ internal static class BenchEngineCommand
         var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill measurement.", DefaultValueFactory = _ => 512 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens each sequence decodes per decode measurement.", DefaultValueFactory = _ => 32 };
+        var threads = new Option<int>("--threads") { Description = "Intra-op threads (0: TorchSharp's default, one per core).", DefaultValueFactory = _ => 0 };
         var device = EngineCommandOptions.Device();
         var dtype = EngineCommandOptions.Dtype();
         var engine = new Command("engine", "Prefill tokens/s and GFLOP/s beside plain matmuls; decode tokens/s at batch 1, 8, 32 beside memory-copy bandwidth.")
         {
-            model, promptTokens, decodeTokens, device, dtype,
+            model, promptTokens, decodeTokens, threads, device, dtype,
         };
         engine.SetAction(async (parse, cancellationToken) =>
         {
@@ -55,6 +56,7 @@ internal static class BenchEngineCommand
             {
                 Device = parse.GetValue(device)!,
                 Dtype = parse.GetValue(dtype)!,
+                Threads = parse.GetValue(threads),
                 MaxBatchSize = DecodeBatches.Max(),
                 MaxPrefillTokens = Math.Max(prompt, 64),
                 MaxSequenceLength = prompt + decode + 64,

@@ -9,7 +9,7 @@ internal static class EngineCommandOptions
     public const int UsageError = 2;
     public const int Failure = 1;
 
-    public static Option<string> Device() => new("--device") { Description = "cpu, cuda, cuda:N or auto.", DefaultValueFactory = _ => "cpu" };
+    public static Option<string> Device() => new("--device") { Description = "auto (CUDA when present, else CPU), cpu, cuda or cuda:N.", DefaultValueFactory = _ => "auto" };
 
     public static Option<string> Dtype() => new("--dtype") { Description = "auto (fp32 on CPU, bf16 on CUDA), float32, bfloat16 or float16.", DefaultValueFactory = _ => "auto" };
 
@@ -72,6 +72,7 @@ internal static class EngineCommandOptions
             nameof(EngineOptions.Device) => "--device",
             nameof(EngineOptions.Dtype) => "--dtype",
             nameof(EngineOptions.ExpertParallelSize) => "--ep",
+            nameof(EngineOptions.Threads) => "--threads",
             _ => extra.FirstOrDefault(x => x.Setting == error.ParamName).Argument ?? error.ParamName,
         };
         var message = error.Message.Split(" (Parameter", 2)[0];
