@@ -221,6 +221,7 @@ internal sealed class EngineCore : IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (s, n) = batch[i];
+            PromptTokens += Math.Max(0, Math.Min(s.Computed + n, s.PromptLength) - s.Computed);
             s.Computed += n;
             computed += n;
             RegisterFullBlocks(s);
@@ -228,11 +229,6 @@ internal sealed class EngineCore : IDisposable
             {
                 SampleNext(s, new ReadOnlySpan<float>(logits, i * vocab, vocab), logSumExp[i]);
             }
-        }
-
-        if (batch[0].Count > 1 || batch.Count == 1 && batch[0].Sequence.Output.Count == 0)
-        {
-            PromptTokens += computed;
         }
 
         RecordThroughput(computed);
