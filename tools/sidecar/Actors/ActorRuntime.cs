@@ -375,17 +375,28 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         {
             _ = Task.Run(async () =>
             {
-                if ((expires is { } end && runtime.Environment.Time.GetUtcNow() >= end) || remaining is <= 0)
+                try
                 {
-                    await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
-                    return;
-                }
+                    if ((expires is { } end && runtime.Environment.Time.GetUtcNow() >= end) || remaining is <= 0)
+                    {
+                        await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                        return;
+                    }
 
-                remaining--;
-                await FireAsync(actorType, actorId, $"remind/{Uri.EscapeDataString(name)}", payload);
-                if (period == Timeout.InfiniteTimeSpan || remaining is 0)
+                    remaining--;
+                    await FireAsync(actorType, actorId, $"remind/{Uri.EscapeDataString(name)}", payload);
+                    if (period == Timeout.InfiniteTimeSpan || remaining is 0)
+                    {
+                        await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
                 {
-                    await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                    // The sidecar is stopping; the reminder stays stored and fires after the next start.
+                }
+                catch (Exception ex)
+                {
+                    LogFireFailed(runtime.Logger, ex, actorType, actorId, "remind/" + name, 0);
                 }
             });
         }, null, due, period);
