@@ -157,4 +157,36 @@ public sealed class RuntimeTests
 
         Assert.Equal("finally", await call.WaitAsync(Sidecars.Timeout));
     }
+
+    [Fact]
+    public async Task ActorPlacement_TwoHostsOfAType_EachIdAlwaysOnOneHost()
+    {
+        static Task<TestApp> HostAsync(string name) => TestApp.StartAsync(null, web =>
+        {
+            web.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Where" } }));
+            web.MapPut("/actors/Where/{id}/method/host", () => Results.Text(name));
+        });
+        await using var first = await HostAsync("first");
+        await using var second = await HostAsync("second");
+        using var components = Components.Create("memory");
+        await using var environment = new MoeDapr.Sidecar.Hosting.SidecarEnvironment();
+        await using var firstSidecar = await Sidecars.StartAsync("where-app", components, first.Port, environment: environment);
+        await using var secondSidecar = await Sidecars.StartAsync("where-app", components, second.Port, environment: environment);
+        using var http = new HttpClient();
+
+        var placements = new Dictionary<string, HashSet<string>>();
+        foreach (var sidecar in new[] { firstSidecar, secondSidecar, firstSidecar })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var answer = await http.PutAsync($"{sidecar.HttpEndpoint}/v1.0/actors/Where/id-{i}/method/host", null);
+                var host = await answer.Content.ReadAsStringAsync();
+                placements.TryAdd($"id-{i}", []);
+                placements[$"id-{i}"].Add(host);
+            }
+        }
+
+        Assert.All(placements.Values, hosts => Assert.Single(hosts));
+        Assert.Equal(["first", "second"], placements.Values.Select(h => h.Single()).Distinct().Order());
+    }
 }

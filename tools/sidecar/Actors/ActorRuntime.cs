@@ -123,7 +123,7 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         return hosts.MaxBy(h => Fnv1a($"{h.InstanceId}|{actorType}|{actorId}"));
     }
 
-    /// <summary>64-bit FNV-1a: a stable hash across processes (string.GetHashCode is randomised per process).</summary>
+    /// <summary>64-bit FNV-1a plus a finalizer: a stable hash across processes (string.GetHashCode is randomised per process).</summary>
     private static ulong Fnv1a(string text)
     {
         var hash = 14695981039346656037UL;
@@ -132,6 +132,12 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
             hash = (hash ^ b) * 1099511628211UL;
         }
 
+        // Murmur3's finalizer: FNV alone leaves the high bits to the common prefix, so one host would win every id.
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
         return hash;
     }
 
