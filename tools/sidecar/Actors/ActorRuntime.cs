@@ -558,10 +558,10 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         }
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "app '{AppId}' hosts actors but no state store sets actorStateStore: \"true\"; actor state and reminders will fail")]
+    [LoggerMessage(EventId = LogEvents.NoActorStateStore, Level = LogLevel.Warning, Message = "app '{AppId}' hosts actors but no state store sets actorStateStore: \"true\"; actor state and reminders will fail")]
     private static partial void LogNoActorStore(ILogger logger, string appId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "actor {ActorType}/{ActorId}: {Method} failed (status {Status})")]
+    [LoggerMessage(EventId = LogEvents.ActorFireFailed, Level = LogLevel.Warning, Message = "actor {ActorType}/{ActorId}: {Method} failed (status {Status})")]
     private static partial void LogFireFailed(ILogger logger, Exception? exception, string actorType, string actorId, string method, int status);
 
     private sealed class ActorSlot
