@@ -189,4 +189,39 @@ public sealed class RuntimeTests
         Assert.All(placements.Values, hosts => Assert.Single(hosts));
         Assert.Equal(["first", "second"], placements.Values.Select(h => h.Single()).Distinct().Order());
     }
+
+    [Fact]
+    public async Task HttpStateApi_EtagsBulkAndTransaction_AnswerLikeDaprd()
+    {
+        using var components = Components.Create("memory");
+        await using var sidecar = await Sidecars.StartAsync("http-state", components);
+        using var http = new HttpClient { BaseAddress = new Uri(sidecar.HttpEndpoint) };
+
+        using var saved = await http.PostAsJsonAsync("/v1.0/state/statestore", new[] { new { key = "a", value = new { n = 1 } } });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, saved.StatusCode);
+        using var got = await http.GetAsync("/v1.0/state/statestore/a");
+        Assert.Equal("1", got.Headers.ETag?.Tag ?? got.Headers.GetValues("ETag").Single());
+        Assert.Equal("""{"n":1}""", await got.Content.ReadAsStringAsync());
+
+        using var stale = await http.PostAsJsonAsync("/v1.0/state/statestore", new[] { new { key = "a", value = new { n = 2 }, etag = "7" } });
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Contains("\"errorCode\":\"ERR_STATE_SAVE\"", await stale.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var transaction = await http.PostAsJsonAsync("/v1.0/state/statestore/transaction", new
+        {
+            operations = new object[]
+            {
+                new { operation = "upsert", request = new { key = "b", value = "x" } },
+                new { operation = "delete", request = new { key = "a" } },
+            },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, transaction.StatusCode);
+        var bulk = await (await http.PostAsJsonAsync("/v1.0/state/statestore/bulk", new { keys = new[] { "a", "b" } })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(bulk[0].TryGetProperty("data", out _));
+        Assert.Equal("x", bulk[1].GetProperty("data").GetString());
+
+        using var missingStore = await http.GetAsync("/v1.0/state/nostore/a");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missingStore.StatusCode);
+        Assert.Contains("ERR_STATE_STORE_NOT_FOUND", await missingStore.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }
