@@ -41,9 +41,7 @@ internal static class BenchSidecarCommand
             return await RunAsync(n, m, parse.GetValue(redis), parse.GetValue(noRedis), cancellationToken);
         });
 
-        var bench = new Command("bench", "Benchmarks that print figures.");
-        bench.Subcommands.Add(sidecar);
-        return bench;
+        return sidecar;
     }
 
     private static async Task<int> RunAsync(int requests, int messages, string? redisHost, bool skipRedis, CancellationToken cancellationToken)

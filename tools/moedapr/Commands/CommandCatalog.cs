@@ -9,10 +9,16 @@ internal static class CommandCatalog
     {
         yield return ModelCommands.Create(); // model init | inspect
         // logits, generate
-        // bench engine | serving | sidecar
         // up
-        // loadtest
+        yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
-        yield return BenchSidecarCommand.Create();
+        yield return Bench();
     }
+
+    /// <summary><c>moedapr bench ...</c>: one subcommand per benchmark, each printing its figures.</summary>
+    private static Command Bench() => new("bench", "Measure performance and print the figures.")
+    {
+        BenchKvCommand.Create(),
+        BenchSidecarCommand.Create(),
+    };
 }
