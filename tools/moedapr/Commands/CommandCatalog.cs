@@ -10,7 +10,7 @@ internal static class CommandCatalog
         yield return ModelCommands.Create(); // model init | inspect
         // logits, generate
         // bench engine | serving | sidecar
-        // up
+        yield return UpCommand.Create(); // up
         // loadtest
         yield return EplbCommand.Create();
         yield break;

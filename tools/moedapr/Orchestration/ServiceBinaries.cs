@@ -19,12 +19,16 @@ public sealed class ServiceBinaries
 
     private readonly Func<string, string?> _locate;
 
-    private ServiceBinaries(string description, Func<string, string?> locate, string? repositoryRoot)
+    private ServiceBinaries(string description, Func<string, string?> locate, string? repositoryRoot, string configuration = "Release")
     {
         Description = description;
         _locate = locate;
         RepositoryRoot = repositoryRoot;
+        Configuration = configuration;
     }
+
+    /// <summary>The build configuration looked for in a checkout.</summary>
+    public string Configuration { get; }
 
     /// <summary>Where the binaries are looked for, for messages.</summary>
     public string Description { get; }
@@ -56,7 +60,8 @@ public sealed class ServiceBinaries
         return new ServiceBinaries(
             $"{root} (build output, {configuration})",
             s => Existing(Path.Combine(root, ProjectFolder(s), "bin", configuration, "net10.0", Assemblies[s])),
-            root);
+            root,
+            configuration);
     }
 
     /// <summary>The project file of <paramref name="service"/> in a checkout.</summary>

@@ -117,13 +117,30 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the process: SIGTERM first (a sidecar host then stops its apps, services shut down cleanly), then after
+    /// <see cref="GracePeriod"/> SIGKILL to it and every descendant seen before or after, so no orphan survives.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
             if (!_process.HasExited)
             {
-                _process.Kill(entireProcessTree: true);
+                var descendants = ProcessTree.Descendants(_process.Id);
+                ProcessTree.Terminate(_process.Id);
+                using (var grace = new CancellationTokenSource(GracePeriod))
+                {
+                    await _process.WaitForExitAsync(grace.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                if (!_process.HasExited)
+                {
+                    descendants = [.. descendants, .. ProcessTree.Descendants(_process.Id)];
+                    _process.Kill(entireProcessTree: true);
+                }
+
+                ProcessTree.KillAll(descendants);
                 using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                 await _process.WaitForExitAsync(wait.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
@@ -135,6 +152,9 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         _process.Dispose();
     }
+
+    /// <summary>How long a stopping process may take before it is killed.</summary>
+    public static TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>A TCP port nobody listens on right now (the OS picks it).</summary>
     public static int FreePort()
