@@ -13,6 +13,7 @@ internal static class CommandCatalog
         yield return UpCommand.Create(); // up
         // loadtest
         yield return EplbCommand.Create();
+        yield return new Command("bench", "Print performance figures.") { BenchServingCommand.Create() };
         yield break;
     }
 }

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using MoeDapr.Cli.Orchestration;
-using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Commands;
@@ -17,7 +15,6 @@ internal static class UpCommand
 {
     private const int UsageError = 2;
     private const int Failure = 1;
-    private const string DemoArch = "qwen3_moe";
 
     public static Command Create()
     {
@@ -74,7 +71,7 @@ internal static class UpCommand
         string model;
         if (modelDir is null)
         {
-            model = EnsureDemoCheckpoint(cancellationToken);
+            model = DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
         }
         else
         {
@@ -93,7 +90,7 @@ internal static class UpCommand
         try
         {
             binaries = ServiceBinaries.Discover();
-            await EnsureBuiltAsync(binaries, cancellationToken);
+            await binaries.EnsureBuiltAsync(Console.WriteLine, cancellationToken);
         }
         catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or InvalidOperationException)
         {
@@ -145,60 +142,6 @@ internal static class UpCommand
         }
 
         return 0;
-    }
-
-    /// <summary>The demo checkpoint in the cache folder, generated on first use.</summary>
-    private static string EnsureDemoCheckpoint(CancellationToken cancellationToken)
-    {
-        var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var dir = Path.Combine(cache, "moedapr", "demo-" + DemoArch);
-        if (File.Exists(Path.Combine(dir, "config.json")))
-        {
-            Console.WriteLine($"Using the demo checkpoint in {dir} (random weights: the text it writes is noise).");
-            return dir;
-        }
-
-        Console.WriteLine($"Generating the demo checkpoint ({DemoArch}, random weights: the text it writes is noise) in {dir} ...");
-        // Written beside and renamed, so an interrupted run never leaves a half-written cache entry.
-        var partial = dir + ".partial-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        CheckpointWriter.WriteRandom(partial, new RandomCheckpointOptions { Family = ModelConfig.SupportedModelTypes[DemoArch], Preset = ModelPreset.Demo }, cancellationToken);
-        Directory.Move(partial, dir);
-        return dir;
-    }
-
-    /// <summary>Builds the services whose output is missing, when running from a checkout.</summary>
-    private static async Task EnsureBuiltAsync(ServiceBinaries binaries, CancellationToken cancellationToken)
-    {
-        var missing = ServiceBinaries.Assemblies.Keys.Where(s => binaries.Find(s) is null).ToArray();
-        if (missing.Length == 0)
-        {
-            return;
-        }
-
-        if (binaries.RepositoryRoot is not { } root)
-        {
-            throw new FileNotFoundException($"not built: {string.Join(", ", missing)} (looked in {binaries.Description})");
-        }
-
-        Console.WriteLine($"Building {string.Join(", ", missing)} (their output is missing; this happens once) ...");
-        foreach (var service in missing)
-        {
-            var project = ServiceBinaries.ProjectPath(root, service);
-            if (!File.Exists(project))
-            {
-                throw new FileNotFoundException($"{service}: project {project} is not in this checkout");
-            }
-
-            using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", binaries.Configuration, "-nologo", "-v", "quiet"]) { UseShellExecute = false })
-                ?? throw new InvalidOperationException("could not start dotnet build");
-            await build.WaitForExitAsync(cancellationToken);
-            if (build.ExitCode != 0 || binaries.Find(service) is null)
-            {
-                throw new InvalidOperationException($"building {project} failed (exit code {build.ExitCode})");
-            }
-        }
     }
 
     private static bool IsHostPort(string value)

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace MoeDapr.Cli.Orchestration;
 
 /// <summary>
@@ -62,6 +64,39 @@ public sealed class ServiceBinaries
             s => Existing(Path.Combine(root, ProjectFolder(s), "bin", configuration, "net10.0", Assemblies[s])),
             root,
             configuration);
+    }
+
+    /// <summary>Builds the services whose output is missing, when running from a checkout; throws naming what is missing otherwise.</summary>
+    public async Task EnsureBuiltAsync(Action<string> say, CancellationToken cancellationToken, IEnumerable<string>? services = null)
+    {
+        var missing = (services ?? Assemblies.Keys).Where(s => Find(s) is null).ToArray();
+        if (missing.Length == 0)
+        {
+            return;
+        }
+
+        if (RepositoryRoot is not { } root)
+        {
+            throw new FileNotFoundException($"not built: {string.Join(", ", missing)} (looked in {Description})");
+        }
+
+        say($"Building {string.Join(", ", missing)} (their output is missing; this happens once) ...");
+        foreach (var service in missing)
+        {
+            var project = ProjectPath(root, service);
+            if (!File.Exists(project))
+            {
+                throw new FileNotFoundException($"{service}: project {project} is not in this checkout");
+            }
+
+            using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", Configuration, "-nologo", "-v", "quiet"]) { UseShellExecute = false })
+                ?? throw new InvalidOperationException("could not start dotnet build");
+            await build.WaitForExitAsync(cancellationToken);
+            if (build.ExitCode != 0 || Find(service) is null)
+            {
+                throw new InvalidOperationException($"building {project} failed (exit code {build.ExitCode})");
+            }
+        }
     }
 
     /// <summary>The project file of <paramref name="service"/> in a checkout.</summary>
