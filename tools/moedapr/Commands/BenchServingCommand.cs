@@ -63,10 +63,6 @@ internal static class BenchServingCommand
             .Select(_ => Enumerable.Range(0, promptLength).Select(_ => random.Next(checkpoint.Config.VocabSize)).ToArray()).ToArray();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
 
-        Console.WriteLine($"Model {dir}: {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after one warm-up).");
-        var inProcess = await InProcessAsync(checkpoint, prompts, sampling, cancellationToken);
-        Console.WriteLine($"  one process      TTFT {Ms(inProcess.Ttft)}  TPOT {Ms(inProcess.Tpot)}");
-
         var binaries = ServiceBinaries.Discover();
         try
         {
@@ -89,10 +85,27 @@ internal static class BenchServingCommand
             return Failure;
         }
 
-        var disaggregated = await DisaggregatedAsync(workers, prompts, sampling, cancellationToken);
-        Console.WriteLine($"  disaggregated    TTFT {Ms(disaggregated.Ttft)}  TPOT {Ms(disaggregated.Tpot)}");
-        var ttftRatio = disaggregated.Ttft / inProcess.Ttft;
-        var tpotRatio = disaggregated.Tpot / inProcess.Tpot;
+        Console.WriteLine($"Model {dir}: {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after one warm-up).");
+        Console.WriteLine("Requests alternate between the paths, so a busy machine slows both alike; figures are medians.");
+        await using var engine = await InferenceEngine.CreateAsync(new EngineOptions(), checkpoint.Config, checkpoint.Weights, cancellationToken: cancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
+        var local = new Timings();
+        var remote = new Timings();
+        for (var r = 0; r < prompts.Length; r++)
+        {
+            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, cancellationToken);
+            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, cancellationToken);
+            if (r > 0)
+            {
+                local.Add(localTtft, localTpot);
+                remote.Add(remoteTtft, remoteTpot);
+            }
+        }
+
+        Console.WriteLine($"  one process      TTFT {Ms(local.Ttft)}  TPOT {Ms(local.Tpot)}");
+        Console.WriteLine($"  disaggregated    TTFT {Ms(remote.Ttft)}  TPOT {Ms(remote.Tpot)}");
+        var ttftRatio = remote.Ttft / local.Ttft;
+        var tpotRatio = remote.Tpot / local.Tpot;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ratio            TTFT {ttftRatio:F2} (target <= 1.2, {(ttftRatio <= 1.2 ? "met" : "missed")})  TPOT {tpotRatio:F2} (target <= 1.1, {(tpotRatio <= 1.1 ? "met" : "missed")})"));
 
@@ -115,94 +128,72 @@ internal static class BenchServingCommand
         }
     }
 
-    /// <summary>Median TTFT and TPOT (seconds) with the engine in this process; request 0 is the warm-up.</summary>
-    private static async Task<(double Ttft, double Tpot)> InProcessAsync(LoadedCheckpoint checkpoint, int[][] prompts, SamplingParams sampling, CancellationToken cancellationToken)
+    /// <summary>TTFT and TPOT (seconds) of one request served by the engine in this process.</summary>
+    private static async Task<(double Ttft, double Tpot)> InProcessAsync(InferenceEngine engine, int r, int[] prompt, SamplingParams sampling, CancellationToken cancellationToken)
     {
-        await using var engine = await InferenceEngine.CreateAsync(new EngineOptions(), checkpoint.Config, checkpoint.Weights, cancellationToken: cancellationToken);
-        var ttft = new List<double>();
-        var tpot = new List<double>();
-        for (var r = 0; r < prompts.Length; r++)
+        var start = Stopwatch.GetTimestamp();
+        double first = 0;
+        var count = 0;
+        var request = new GenerateRequest { RequestId = "local-" + r.ToString(CultureInfo.InvariantCulture), PromptTokens = prompt, Sampling = Map(sampling) };
+        await foreach (var output in engine.GenerateAsync(request, cancellationToken))
         {
-            var start = Stopwatch.GetTimestamp();
-            double first = 0;
-            var count = 0;
-            await foreach (var output in engine.GenerateAsync(new GenerateRequest { RequestId = "local-" + r, PromptTokens = prompts[r], Sampling = Map(sampling) }, cancellationToken))
+            if (output.TokenId >= 0 && count++ == 0)
             {
-                if (output.TokenId >= 0 && count++ == 0)
-                {
-                    first = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-            }
-
-            var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (r > 0)
-            {
-                ttft.Add(first);
-                tpot.Add((total - first) / (count - 1));
+                first = Stopwatch.GetElapsedTime(start).TotalSeconds;
             }
         }
 
-        return (Median(ttft), Median(tpot));
+        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (first, (total - first) / (count - 1));
     }
 
     /// <summary>
-    /// Median TTFT and TPOT (seconds) through the workers: TTFT ends when prefill answers with the first token (what
-    /// the router relays at once); TPOT spans from there to the last token decode streams, KV import included.
+    /// TTFT and TPOT (seconds) of one request through the workers: TTFT ends when prefill answers with the first token
+    /// (what the router relays at once); TPOT spans from there to the last token decode streams, KV import included.
     /// </summary>
-    private static async Task<(double Ttft, double Tpot)> DisaggregatedAsync(WorkerProcesses workers, int[][] prompts, SamplingParams sampling, CancellationToken cancellationToken)
+    private static async Task<(double Ttft, double Tpot)> DisaggregatedAsync(
+        HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
-        var ttft = new List<double>();
-        var tpot = new List<double>();
-        for (var r = 0; r < prompts.Length; r++)
+        var id = "bench-" + r.ToString(CultureInfo.InvariantCulture);
+        var start = Stopwatch.GetTimestamp();
+        using var prefillAnswer = await http.PostAsJsonAsync(new Uri(workers.Prefill, WorkerMethods.PrefillBatch), new PrefillBatchRequest
         {
-            var id = "bench-" + r.ToString(CultureInfo.InvariantCulture);
-            var start = Stopwatch.GetTimestamp();
-            using var prefillAnswer = await http.PostAsJsonAsync(new Uri(workers.Prefill, WorkerMethods.PrefillBatch), new PrefillBatchRequest
-            {
-                BatchId = id,
-                Sequences = [new PrefillSequence { RequestId = id, PromptTokenIds = prompts[r], Sampling = sampling }],
-            }, ContractJson.Options, cancellationToken);
-            prefillAnswer.EnsureSuccessStatusCode();
-            var result = (await prefillAnswer.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options, cancellationToken))!.Results[0];
-            var first = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (result.Error is { } error)
-            {
-                throw new InvalidOperationException($"prefill failed: {error.Code}: {error.Message}");
-            }
+            BatchId = id,
+            Sequences = [new PrefillSequence { RequestId = id, PromptTokenIds = prompt, Sampling = sampling }],
+        }, ContractJson.Options, cancellationToken);
+        prefillAnswer.EnsureSuccessStatusCode();
+        var result = (await prefillAnswer.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options, cancellationToken))!.Results[0];
+        var first = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (result.Error is { } error)
+        {
+            throw new InvalidOperationException($"prefill failed: {error.Code}: {error.Message}");
+        }
 
-            using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(workers.Decode, WorkerMethods.DecodeGenerate))
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(workers.Decode, WorkerMethods.DecodeGenerate))
+        {
+            Content = JsonContent.Create(new DecodeRequest
             {
-                Content = JsonContent.Create(new DecodeRequest
-                {
-                    RequestId = id, PromptTokenIds = prompts[r], Sampling = sampling, FirstToken = result.FirstToken, KvHandle = result.KvHandle,
-                }, options: ContractJson.Options),
-            };
-            using var decodeAnswer = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            decodeAnswer.EnsureSuccessStatusCode();
-            await using var body = await decodeAnswer.Content.ReadAsStreamAsync(cancellationToken);
-            var count = 1;
-            await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
+                RequestId = id, PromptTokenIds = prompt, Sampling = sampling, FirstToken = result.FirstToken, KvHandle = result.KvHandle,
+            }, options: ContractJson.Options),
+        };
+        using var decodeAnswer = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        decodeAnswer.EnsureSuccessStatusCode();
+        await using var body = await decodeAnswer.Content.ReadAsStreamAsync(cancellationToken);
+        var count = 1;
+        await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
+        {
+            if (e.Kind == DecodeEventKind.Token)
             {
-                if (e.Kind == DecodeEventKind.Token)
-                {
-                    count++;
-                }
-                else if (e.Kind == DecodeEventKind.Error)
-                {
-                    throw new InvalidOperationException($"decode failed: {e.Error?.Code}: {e.Error?.Message}");
-                }
+                count++;
             }
-
-            var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            if (r > 0)
+            else if (e.Kind == DecodeEventKind.Error)
             {
-                ttft.Add(first);
-                tpot.Add((total - first) / (count - 1));
+                throw new InvalidOperationException($"decode failed: {e.Error?.Code}: {e.Error?.Message}");
             }
         }
 
-        return (Median(ttft), Median(tpot));
+        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return (first, (total - first) / (count - 1));
     }
 
     /// <summary>Write and read rates on both planes, each beside a memory copy of the same size timed in the same round.</summary>
@@ -215,6 +206,7 @@ internal static class BenchServingCommand
         Fill(source);
         Fill(destination);
         var layout = LayoutOf(size);
+        WriteHeader(source, layout);
         foreach (var plane in new[] { KvDataPlane.SharedMemory, KvDataPlane.Socket })
         {
             using var client = new KvTransferClient(control, new KvTransferClientOptions { Requester = "bench-serving", UseSharedMemory = plane == KvDataPlane.SharedMemory });
@@ -274,6 +266,10 @@ internal static class BenchServingCommand
         new Random(1).NextBytes(span);
     }
 
+    /// <summary>kv-transfer checks the header at commit, so the payload starts with a real one.</summary>
+    private static unsafe void WriteHeader(KvNativeBuffer buffer, KvPayloadHeader header) =>
+        header.Write(new Span<byte>((void*)buffer.Address, KvPayloadHeader.Size));
+
     private static unsafe void Copy(KvNativeBuffer from, KvNativeBuffer to, long bytes) =>
         Buffer.MemoryCopy((void*)from.Address, (void*)to.Address, to.Length, bytes);
 
@@ -290,6 +286,23 @@ internal static class BenchServingCommand
     {
         values.Sort();
         return values.Count == 0 ? double.NaN : values[values.Count / 2];
+    }
+
+    /// <summary>Per-request figures of one path; medians on read.</summary>
+    private sealed class Timings
+    {
+        private readonly List<double> _ttft = [];
+        private readonly List<double> _tpot = [];
+
+        public double Ttft => Median(_ttft);
+
+        public double Tpot => Median(_tpot);
+
+        public void Add(double ttft, double tpot)
+        {
+            _ttft.Add(ttft);
+            _tpot.Add(tpot);
+        }
     }
 
     private static string Ms(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1000,8:F1} ms");
