@@ -57,6 +57,9 @@ public sealed record EngineStats
     public long GeneratedTokens { get; init; }
     public long Steps { get; init; }
 
+    /// <summary>Native tensors alive that the engine thread created (TorchSharp's per-thread statistics); flat in steady state.</summary>
+    public long LiveTensors { get; init; }
+
     /// <summary>Prompt plus generated tokens computed per second over the last few seconds.</summary>
     public double TokensPerSecond { get; init; }
 }

@@ -124,6 +124,7 @@ internal sealed class EngineCore : IDisposable
         GeneratedTokens = GeneratedTokens,
         Steps = Steps,
         TokensPerSecond = Throughput(),
+        LiveTensors = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount,
     };
 
     /// <summary>Runs one step if there is work; returns whether it did.</summary>

@@ -126,6 +126,7 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
                     var running = await stack.DecodeStatsAsync();
                     Assert.True(running.Engine.KvBlocksUsed > 0, "the sequence should hold KV blocks while it runs");
                     await disconnect.CancelAsync();
+                    break; // hang up: leaving the loop disposes the response and closes the connection
                 }
             }
         }
@@ -136,6 +137,8 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
 
         Assert.Equal(3, received);
         await AssertNothingHeldAsync();
+        var stats = await stack.DecodeStatsAsync();
+        Assert.True(stats.Engine.KvBlocksTotal > 0);
     }
 
     [Fact]

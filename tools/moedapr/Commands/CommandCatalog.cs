@@ -9,11 +9,17 @@ internal static class CommandCatalog
     {
         yield return ModelCommands.Create(); // model init | inspect
         // logits, generate
-        // bench engine | serving | sidecar
         yield return UpCommand.Create(); // up
-        // loadtest
+        yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
-        yield return new Command("bench", "Print performance figures.") { BenchServingCommand.Create() };
-        yield break;
+        yield return Bench();
     }
+
+    /// <summary><c>moedapr bench ...</c>: one subcommand per benchmark, each printing its figures.</summary>
+    private static Command Bench() => new("bench", "Measure performance and print the figures.")
+    {
+        BenchKvCommand.Create(),
+        BenchSidecarCommand.Create(),
+        BenchServingCommand.Create(),
+    };
 }
