@@ -50,8 +50,9 @@ public static class DecodeApi
             deadline.CancelAfter(left);
         }
 
-        using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (!sessions.TryAdd(request.RequestId, aborted))
+        using var abortRequested = new CancellationTokenSource();
+        var callerGone = context.RequestAborted;
+        if (!sessions.TryAdd(request.RequestId, abortRequested))
         {
             return Problem(StatusCodes.Status409Conflict, $"requestId: {request.RequestId} is already decoding here");
         }
@@ -63,26 +64,26 @@ public static class DecodeApi
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = DecodeStream.ContentType;
             response.Headers.CacheControl = "no-cache";
-            await response.StartAsync(aborted.Token);
+            await response.StartAsync(callerGone);
             var body = response.Body;
             try
             {
-                await worker.RunAsync(request, e => DecodeStream.WriteAsync(body, e, aborted.Token), aborted.Token, deadline.Token);
+                await worker.RunAsync(request, e => DecodeStream.WriteAsync(body, e, callerGone), callerGone, deadline.Token, abortRequested.Token);
             }
-            catch (Exception e) when (e is not OperationCanceledException && !aborted.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException && !callerGone.IsCancellationRequested)
             {
                 // The stream has started: report the failure as its last line rather than cutting it off.
                 Log.RequestFailed(logger, request.RequestId, e);
-                await DecodeStream.WriteAsync(body, DecodeStreamEvent.ForError(WorkerError.Internal, e.Message), aborted.Token);
+                await DecodeStream.WriteAsync(body, DecodeStreamEvent.ForError(WorkerError.Internal, e.Message), callerGone);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && aborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && callerGone.IsCancellationRequested)
         {
             // The caller closed the call (or aborted it): the engine already freed the sequence.
         }
         finally
         {
-            sessions.Remove(request.RequestId, aborted);
+            sessions.Remove(request.RequestId, abortRequested);
         }
 
         return Results.Empty;

@@ -17,7 +17,7 @@ public sealed class DecodePublisher(
     IOptions<DecodeOptions> options, TimeProvider time, ILogger<DecodePublisher> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private long _sequence;
     private bool _failing;
@@ -98,6 +98,11 @@ public sealed class DecodePublisher(
     {
         foreach (var load in host.Engine?.ExpertLoads ?? [])
         {
+            if (load.ExpertTokens.Sum() == 0)
+            {
+                continue; // nothing routed yet
+            }
+
             var shares = ExpertLoadStatistics.UtilizationShares(load.ExpertTokens);
             var gini = ExpertLoadStatistics.Gini(load.ExpertTokens);
             var maxOverMean = ExpertLoadStatistics.MaxOverMean(load.ExpertTokens);

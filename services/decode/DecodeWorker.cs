@@ -61,15 +61,16 @@ public sealed class DecodeWorker(
     }
 
     /// <summary>
-    /// Runs the request, passing every stream event to <paramref name="emit"/>. <paramref name="aborted"/> is the
-    /// caller going away or an abort; <paramref name="deadline"/> the request's deadline. Ends with a done or error event
-    /// unless the caller is gone.
+    /// Runs the request, passing every stream event to <paramref name="emit"/>. <paramref name="callerGone"/> is the
+    /// caller closing the call; <paramref name="deadline"/> the request's deadline; <paramref name="abortRequested"/> a
+    /// <c>decode/abort</c> for it. Ends with a done (<c>abort</c> on deadline or abort) or error event unless the caller is gone.
     /// </summary>
-    public async Task RunAsync(DecodeRequest request, Func<DecodeStreamEvent, Task> emit, CancellationToken aborted, CancellationToken deadline)
+    public async Task RunAsync(
+        DecodeRequest request, Func<DecodeStreamEvent, Task> emit, CancellationToken callerGone, CancellationToken deadline, CancellationToken abortRequested)
     {
         var engine = host.Require();
         var started = time.GetTimestamp();
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(callerGone, deadline, abortRequested);
         var cancellationToken = linked.Token;
         var local = request.IsLocalPrefill;
         var completion = local ? 0 : 1;
@@ -122,13 +123,14 @@ public sealed class DecodeWorker(
             int? stopToken = finish == FinishReason.Stop ? lastToken : null;
             await emit(DecodeStreamEvent.ForDone(finish.Value, request.PromptTokenIds.Count, completion, request.CachedTokens, stopToken));
         }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (!callerGone.IsCancellationRequested && (deadline.IsCancellationRequested || abortRequested.IsCancellationRequested))
         {
+            // The engine has dropped the sequence; the caller is still listening, so end its stream properly.
             finish = FinishReason.Abort;
-            error = WorkerError.DeadlineExceeded;
+            error = deadline.IsCancellationRequested ? WorkerError.DeadlineExceeded : "aborted";
             await emit(DecodeStreamEvent.ForDone(FinishReason.Abort, request.PromptTokenIds.Count, completion, request.CachedTokens));
         }
-        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
         {
             // The caller went away or asked to abort; the engine has already dropped the sequence.
             finish = FinishReason.Abort;

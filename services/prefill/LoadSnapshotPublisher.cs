@@ -10,7 +10,7 @@ public sealed class LoadSnapshotPublisher(
     DaprClient dapr, EngineHost host, LoadMeter load, IOptions<PrefillOptions> options, TimeProvider time, ILogger<LoadSnapshotPublisher> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private long _sequence;
     private bool _failing;

@@ -10,7 +10,7 @@ internal static class CommandCatalog
         yield return ModelCommands.Create(); // model init | inspect
         yield return LogitsCommand.Create(); // logits
         yield return GenerateCommand.Create(); // generate
-        // up
+        yield return UpCommand.Create(); // up
         yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
         yield return Bench();
@@ -22,5 +22,6 @@ internal static class CommandCatalog
         BenchEngineCommand.Create(),
         BenchKvCommand.Create(),
         BenchSidecarCommand.Create(),
+        BenchServingCommand.Create(),
     };
 }
