@@ -1,9 +1,12 @@
+using MoeDapr.Decode;
 using MoeDapr.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddDecodeServices();
 
 var app = builder.Build();
+app.UseDecode();
 app.MapDefaultEndpoints();
 app.Run();
 

@@ -26,7 +26,11 @@ public static class KvTransferExtensions
 
     public static WebApplication UseKvTransfer(this WebApplication app)
     {
-        app.UseExceptionHandler();
+        // Unreadable bodies surface as BadHttpRequestException (thrown in Development): answer them 400, not 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         app.MapKvTransferApi();
         return app;

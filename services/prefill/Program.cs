@@ -1,9 +1,12 @@
+using MoeDapr.Prefill;
 using MoeDapr.ServiceDefaults;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddPrefillServices();
 
 var app = builder.Build();
+app.UsePrefill();
 app.MapDefaultEndpoints();
 app.Run();
 

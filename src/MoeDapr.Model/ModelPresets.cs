@@ -75,7 +75,7 @@ public static class ModelPresets
             NumExperts = experts,
             NumExpertsPerToken = topK,
             MoeIntermediateSize = moeInter,
-            DenseIntermediateSize = moeInter * 4,
+            DenseIntermediateSize = family == ModelFamily.Mixtral ? moeInter : moeInter * 4,
             // Qwen1.5-MoE's shared expert is four routed experts wide (5632 = 4 × 1408).
             SharedExpertIntermediateSize = family == ModelFamily.Qwen2Moe ? moeInter * 4 : 0,
             NormTopKProb = family != ModelFamily.Qwen2Moe,

@@ -15,7 +15,7 @@ public sealed class ForwardTests
         var reference = new ReferenceModel(config, weights);
         // Block size 4 and 16-token chunks: a 37-token prompt spans 10 blocks and three prefill chunks.
         var options = TinyModels.Options(blockSize: 4) with { MaxPrefillTokens = 16 };
-        await using var engine = await InferenceEngine.CreateAsync(options, config, new Checkpoint.InMemoryWeightSource(weights));
+        await using var engine = await InferenceEngine.CreateAsync(options, config, new MoeDapr.Engine.Checkpoint.InMemoryWeightSource(weights));
         var prompt = TinyModels.Prompt(37);
 
         var actual = await engine.LogitsAsync(prompt);
@@ -59,7 +59,7 @@ public sealed class ForwardTests
         foreach (var (ep, redundant) in new[] { (1, 0), (2, 0), (4, 0), (2, 2) })
         {
             var options = TinyModels.Options() with { ExpertParallelSize = ep, RedundantExperts = redundant };
-            await using var engine = await InferenceEngine.CreateAsync(options, config, new Checkpoint.InMemoryWeightSource(weights));
+            await using var engine = await InferenceEngine.CreateAsync(options, config, new MoeDapr.Engine.Checkpoint.InMemoryWeightSource(weights));
             var logits = await engine.LogitsAsync(prompt);
             baseline ??= logits;
             Assert.True(EngineTestExtensions.MaxAbsDiff(baseline, logits) < 1e-4, $"EP {ep} with {redundant} replicas differs by {EngineTestExtensions.MaxAbsDiff(baseline, logits)}");

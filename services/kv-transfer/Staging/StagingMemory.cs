@@ -29,6 +29,7 @@ public sealed class SharedMemoryStaging : IStagingMemory
     {
         var name = string.Create(CultureInfo.InvariantCulture, $"{Prefix}{Environment.ProcessId}-{Guid.NewGuid():N}.arena");
         _file = KvSharedMemoryFile.Create(Path.Combine(directory, name), capacity);
+        _file.Prefault();
     }
 
     public string? SharedMemoryPath => _file.Path;

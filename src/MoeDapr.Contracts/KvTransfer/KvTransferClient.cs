@@ -93,7 +93,12 @@ public sealed class KvTransferClient(IKvTransferControl control, KvTransferClien
     private KvSharedMemoryFile Map(KvDataPlaneEndpoint endpoint)
     {
         var path = endpoint.SharedMemoryPath ?? throw new KvTransferException("kv-transfer chose shared memory but sent no file path");
-        var lazy = _mappings.GetOrAdd(path, p => new Lazy<KvSharedMemoryFile>(() => KvSharedMemoryFile.Open(p)));
+        var lazy = _mappings.GetOrAdd(path, p => new Lazy<KvSharedMemoryFile>(() =>
+        {
+            var mapping = KvSharedMemoryFile.Open(p);
+            mapping.Prefault();
+            return mapping;
+        }));
         try
         {
             return lazy.Value;

@@ -1,4 +1,5 @@
 using MoeDapr.Model;
+using MoeDapr.Model.Tokenization;
 
 namespace MoeDapr.Engine.Checkpoint;
 
@@ -16,6 +17,12 @@ public sealed class LoadedCheckpoint : IDisposable
     public ModelConfig Config => Folder.Config;
 
     public GenerationConfig Generation => Folder.Generation;
+
+    /// <summary>The folder's tokenizer; throws <see cref="ModelFormatException"/> when it has no tokenizer.json.</summary>
+    public HuggingFaceTokenizer Tokenizer => Folder.Tokenizer;
+
+    /// <summary>The chat template of the model's family.</summary>
+    public IChatTemplate ChatTemplate => Folder.ChatTemplate;
 
     /// <summary>The memory-mapped weights, already checked against <see cref="CheckpointSchema.ExpectedTensors"/>.</summary>
     public SafetensorsWeightSource Weights { get; }

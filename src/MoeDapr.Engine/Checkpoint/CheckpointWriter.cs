@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MoeDapr.Model;
+using MoeDapr.Model.Tokenization;
 using TorchSharp;
 
 namespace MoeDapr.Engine.Checkpoint;
@@ -29,7 +30,8 @@ public static class CheckpointWriter
     /// <summary>2 GiB: small enough for any filesystem and for the 2 GiB span limit of tools that read files whole.</summary>
     public const long DefaultMaxShardBytes = 2L << 30;
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The torch_dtype name config.json uses for a safetensors dtype.</summary>
     public static string TorchDtypeName(string safetensorsDtype) => safetensorsDtype switch
@@ -122,6 +124,15 @@ public static class CheckpointWriter
     public static void WriteGenerationConfig(string dir, GenerationConfig generation) =>
         WriteJson(Path.Combine(dir, GenerationConfig.FileName), generation.ToJson());
 
+    /// <summary>Writes <c>tokenizer.json</c> and <c>tokenizer_config.json</c>.</summary>
+    public static void WriteTokenizer(string dir, TokenizerFiles files)
+    {
+        Directory.CreateDirectory(dir);
+        // tokenizer.json holds the whole vocabulary; written compact, as the tokenizers library does.
+        File.WriteAllText(Path.Combine(dir, HuggingFaceTokenizer.FileName), files.TokenizerJson.ToJsonString(Compact));
+        WriteJson(Path.Combine(dir, TokenizerFiles.TokenizerConfigFileName), files.TokenizerConfig);
+    }
+
     /// <summary>
     /// Writes a complete random checkpoint folder: config, weights from <see cref="RandomWeights"/>, a tokenizer
     /// trained to the config's vocabulary size, and tokenizer/generation configs. Returns the config written.
@@ -132,6 +143,7 @@ public static class CheckpointWriter
         Directory.CreateDirectory(dir);
         WriteConfig(dir, config);
         WriteGenerationConfig(dir, DefaultGenerationConfig(config));
+        WriteTokenizer(dir, GeneratedTokenizer.Create(config, cancellationToken));
 
         cancellationToken.ThrowIfCancellationRequested();
         var tensors = RandomWeights.Create(config, new RandomWeightOptions { Seed = options.Seed, RouterSkew = options.RouterSkew });

@@ -10,8 +10,11 @@ public sealed record EplbTopology(int Replicas, int Groups, int Nodes, int Ranks
     /// <summary>Physical expert slots per rank (R / M); slot s lives on rank s / SlotsPerRank.</summary>
     public int SlotsPerRank => Replicas / Ranks;
 
-    /// <summary>Groups can be packed whole onto nodes (G % N == 0): the hierarchical policy applies.</summary>
-    public bool IsHierarchical => Groups % Nodes == 0;
+    /// <summary>
+    /// Several nodes and groups that divide evenly over them (G % N == 0): the hierarchical policy applies. On one node
+    /// the two policies place experts identically, and that is reported as global.
+    /// </summary>
+    public bool IsHierarchical => Nodes > 1 && Groups % Nodes == 0;
 
     /// <summary>Throws <see cref="EplbInputException"/> naming the first rule this topology breaks for the given expert count.</summary>
     public void Validate(int experts)

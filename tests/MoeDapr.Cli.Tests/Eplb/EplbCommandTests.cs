@@ -47,6 +47,7 @@ public sealed class EplbCommandTests : IDisposable
         var balance = root.GetProperty("balancedness");
         Assert.True(balance.GetProperty("after").GetDouble() > balance.GetProperty("before").GetDouble());
         Assert.Equal(2, balance.GetProperty("after_per_layer").GetArrayLength());
+        Assert.All(root.GetProperty("load_gini_per_layer").EnumerateArray(), gini => Assert.InRange(gini.GetDouble(), 0.5, 1));
     }
 
     [Fact]
@@ -58,6 +59,17 @@ public sealed class EplbCommandTests : IDisposable
         Assert.Equal(0, code);
         using var json = JsonDocument.Parse(stdout);
         Assert.Equal("hierarchical", json.RootElement.GetProperty("mode").GetString());
+    }
+
+    [Fact]
+    public void Run_OneNode_ReportsGlobalMode()
+    {
+        var file = WriteLoads("""{"loads": [[5, 1, 1, 1, 2, 2, 2, 2]]}""");
+        var (code, stdout, _) = Run(file, new EplbTopology(Replicas: 8, Groups: 4, Nodes: 1, Ranks: 4));
+
+        Assert.Equal(0, code);
+        using var json = JsonDocument.Parse(stdout);
+        Assert.Equal("global", json.RootElement.GetProperty("mode").GetString());
     }
 
     [Theory]
@@ -76,6 +88,19 @@ public sealed class EplbCommandTests : IDisposable
         Assert.Equal(1, code);
         Assert.Empty(stdout);
         Assert.Contains(rule, stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_UnknownPolicy_NamesIt()
+    {
+        var file = WriteLoads("""{"loads": [[1, 2, 3, 4]]}""");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = EplbCommand.Run(new FileInfo(file), new EplbTopology(4, 1, 1, 2), output, error, "greedy");
+
+        Assert.Equal(1, code);
+        Assert.Contains("unknown expert placement policy 'greedy'", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

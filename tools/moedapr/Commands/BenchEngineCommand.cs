@@ -19,9 +19,9 @@ internal static class BenchEngineCommand
 {
     private static readonly int[] DecodeBatches = [1, 8, 32];
 
+    /// <summary>The <c>engine</c> subcommand of <c>moedapr bench</c>.</summary>
     public static Command Create()
     {
-        var bench = new Command("bench", "Measure MoeDapr's components.");
         var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill measurement.", DefaultValueFactory = _ => 512 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens each sequence decodes per decode measurement.", DefaultValueFactory = _ => 32 };
@@ -84,8 +84,7 @@ internal static class BenchEngineCommand
                 return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
             }
         });
-        bench.Subcommands.Add(engine);
-        return bench;
+        return engine;
     }
 
     private static async Task<JsonObject> RunAsync(EngineSession session, int promptLength, int decodeTokens, CancellationToken cancellationToken)

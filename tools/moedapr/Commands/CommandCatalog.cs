@@ -10,11 +10,17 @@ internal static class CommandCatalog
         yield return ModelCommands.Create(); // model init | inspect
         yield return LogitsCommand.Create(); // logits
         yield return GenerateCommand.Create(); // generate
-        yield return BenchEngineCommand.Create(); // bench engine
-        // bench engine | serving | sidecar
         // up
-        // loadtest
+        yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
-        yield break;
+        yield return Bench();
     }
+
+    /// <summary><c>moedapr bench ...</c>: one subcommand per benchmark, each printing its figures.</summary>
+    private static Command Bench() => new("bench", "Measure performance and print the figures.")
+    {
+        BenchEngineCommand.Create(),
+        BenchKvCommand.Create(),
+        BenchSidecarCommand.Create(),
+    };
 }

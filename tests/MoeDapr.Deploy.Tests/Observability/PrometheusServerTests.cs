@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using MoeDapr.Tests.Shared.Prometheus;
 using Prometheus;
 
-namespace MoeDapr.Deploy.Tests.Prometheus;
+namespace MoeDapr.Deploy.Tests.Observability;
 
 /// <summary>A real Prometheus scraping a real Kestrel app that exposes prometheus-net metrics.</summary>
 public sealed class PrometheusServerTests
@@ -15,8 +15,8 @@ public sealed class PrometheusServerTests
     public async Task QueryAsync_CounterIncrementedInApp_ValueReachesPrometheus()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        var registry = Metrics.NewCustomRegistry();
-        var counter = Metrics.WithCustomRegistry(registry)
+        var registry = global::Prometheus.Metrics.NewCustomRegistry();
+        var counter = global::Prometheus.Metrics.WithCustomRegistry(registry)
             .CreateCounter("moedapr_deploy_test_events_total", "Events counted by the test.", "kind");
         await using var app = await StartMetricsAppAsync(registry, cts.Token);
         var address = new Uri(app.Urls.Single());
@@ -34,6 +34,32 @@ public sealed class PrometheusServerTests
         var second = await prometheus.WaitForSampleAsync(
             "sum by (job) (moedapr_deploy_test_events_total)", s => s.Value == 7, ScrapeDeadline, cts.Token);
         Assert.Equal("probe", second.Labels["job"]);
+    }
+
+    [Fact]
+    public async Task RuleFiles_ScrapedExpertUtilizationAboveThreshold_ExpertOverloadedPendingForThatExpertOnly()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var registry = global::Prometheus.Metrics.NewCustomRegistry();
+        var utilization = global::Prometheus.Metrics.WithCustomRegistry(registry)
+            .CreateGauge("moe_expert_utilization", "Share of the layer's tokens routed to the expert.", "layer", "expert");
+        utilization.WithLabels("3", "5").Set(0.97);
+        utilization.WithLabels("3", "6").Set(0.30);
+        await using var app = await StartMetricsAppAsync(registry, cts.Token);
+        var address = new Uri(app.Urls.Single());
+        var rules = Path.Combine(Infrastructure.RepositoryPaths.PrometheusDir, "rules", "moedapr.yml");
+
+        await using var prometheus = await PrometheusServer.StartAsync(
+            [new PrometheusScrapeTarget("decode", $"{address.Host}:{address.Port}")],
+            new PrometheusServerOptions { RuleFiles = [rules] },
+            cts.Token);
+
+        // The deployed rule file, evaluated by a real Prometheus on scraped data: pending (its `for` is 2m).
+        var alert = await prometheus.WaitForSampleAsync(
+            "ALERTS{alertname=\"ExpertOverloaded\"}", s => s.Labels["alertstate"] == "pending", ScrapeDeadline, cts.Token);
+        Assert.Equal(("decode", "3", "5", "warning"), (alert.Labels["job"], alert.Labels["layer"], alert.Labels["expert"], alert.Labels["severity"]));
+        var all = await prometheus.QueryAsync("ALERTS{alertname=\"ExpertOverloaded\"}", cts.Token);
+        Assert.DoesNotContain(all, s => s.Labels["expert"] == "6");
     }
 
     [Fact]

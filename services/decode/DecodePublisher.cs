@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Threading.Channels;
+using Dapr;
+using Dapr.Client;
+using Microsoft.Extensions.Options;
+using MoeDapr.Contracts;
+using MoeDapr.Engine.Eplb;
+
+namespace MoeDapr.Decode;
+
+/// <summary>
+/// Publishes what decode tells the rest of the system: a <see cref="WorkerLoadSnapshot"/> every
+/// <c>Worker:LoadInterval</c>, the queued <see cref="CompletionRecord"/>s, and the periodic "Expert usage" log line.
+/// </summary>
+public sealed class DecodePublisher(
+    DaprClient dapr, EngineHost host, DecodeSessions sessions, Channel<CompletionRecord> completions,
+    IOptions<DecodeOptions> options, TimeProvider time, ILogger<DecodePublisher> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+    private readonly string _instanceId = Guid.NewGuid().ToString("N");
+    private long _sequence;
+    private bool _failing;
+    private long _lastGenerated;
+    private long _lastExpertLog;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        _lastExpertLog = time.GetTimestamp();
+        using var timer = new PeriodicTimer(settings.LoadInterval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            await PublishAsync(PubSub.WorkerLoadTopic, Build(settings), stoppingToken);
+            while (completions.Reader.TryRead(out var record))
+            {
+                await PublishAsync(PubSub.CompletionsTopic, record, stoppingToken);
+            }
+
+            if (settings.ExpertLogInterval > TimeSpan.Zero && time.GetElapsedTime(_lastExpertLog) >= settings.ExpertLogInterval)
+            {
+                _lastExpertLog = time.GetTimestamp();
+                LogExpertUsage();
+            }
+        }
+    }
+
+    /// <summary>The snapshot for the interval that just ended.</summary>
+    public WorkerLoadSnapshot Build(DecodeOptions settings)
+    {
+        var engine = host.Engine;
+        var stats = engine?.Stats;
+        var generated = stats?.GeneratedTokens ?? 0;
+        var tokens = generated - Interlocked.Exchange(ref _lastGenerated, generated);
+        var maxBatch = engine?.Options.MaxBatchSize ?? 0;
+        return new WorkerLoadSnapshot
+        {
+            AppId = settings.AppId,
+            Role = WorkerRole.Decode,
+            InstanceId = _instanceId,
+            Sequence = Interlocked.Increment(ref _sequence),
+            TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            IntervalMs = (int)settings.LoadInterval.TotalMilliseconds,
+            Model = settings.ResolveModelName(),
+            Accepting = engine is not null,
+            QueuedRequests = stats?.Waiting ?? 0,
+            RunningSequences = stats?.Running ?? 0,
+            MaxRunningSequences = maxBatch,
+            KvBlocksUsed = stats?.KvBlocksUsed ?? 0,
+            KvBlocksTotal = stats?.KvBlocksTotal ?? 0,
+            Utilization = maxBatch > 0 ? Math.Min(1, (double)sessions.Count / maxBatch) : 0,
+            TokensPerSecond = tokens / settings.LoadInterval.TotalSeconds,
+            BlockSize = engine?.Options.BlockSize ?? 16,
+        };
+    }
+
+    private async Task PublishAsync<T>(string topic, T data, CancellationToken stoppingToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(PublishTimeout);
+            await dapr.PublishEventAsync(PubSub.Name, topic, data, timeout.Token);
+            _failing = false;
+        }
+        catch (Exception e) when (e is DaprException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
+        {
+            // One warning per outage: the sidecar may start after the app.
+            if (!_failing)
+            {
+                Log.PublishFailed(logger, topic, e.Message);
+                _failing = true;
+            }
+        }
+    }
+
+    private void LogExpertUsage()
+    {
+        foreach (var load in host.Engine?.ExpertLoads ?? [])
+        {
+            var shares = ExpertLoadStatistics.UtilizationShares(load.ExpertTokens);
+            var gini = ExpertLoadStatistics.Gini(load.ExpertTokens);
+            var maxOverMean = ExpertLoadStatistics.MaxOverMean(load.ExpertTokens);
+            var usage = "[" + string.Join(", ", shares.Select(s => s.ToString("F3", CultureInfo.InvariantCulture))) + "]";
+            Log.ExpertUsage(logger, load.Layer, usage, gini, maxOverMean);
+            if (gini > 0.5 || maxOverMean > 3)
+            {
+                Log.ExpertImbalance(logger, load.Layer, gini, maxOverMean);
+            }
+        }
+    }
+}

@@ -1,0 +1,219 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using MoeDapr.Contracts;
+using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.Engine;
+using EngineKvHandle = MoeDapr.Engine.KvHandle;
+using FinishReason = MoeDapr.Contracts.FinishReason;
+
+namespace MoeDapr.Decode;
+
+/// <summary>
+/// Serves one decode call: imports the prompt's KV from kv-transfer (and releases it there), joins the engine's
+/// continuous batch, and hands each token to the caller's stream as it is produced. Cancelling the call aborts the
+/// sequence, which frees its KV blocks and batch slot at once.
+/// </summary>
+public sealed class DecodeWorker(
+    EngineHost host, KvTransferClient kvTransfer, DecodeMetrics metrics, TimeProvider time,
+    Channel<CompletionRecord> completions, IOptions<DecodeOptions> options, ILogger<DecodeWorker> logger)
+{
+    /// <summary>The first reason <paramref name="request"/> cannot be served, or null.</summary>
+    public string? Validate(DecodeRequest request)
+    {
+        var engine = host.Require();
+        if (string.IsNullOrEmpty(request.RequestId))
+        {
+            return "requestId: required";
+        }
+
+        if (request.PromptTokenIds is not { Count: > 0 } prompt)
+        {
+            return "promptTokenIds: must hold at least one token";
+        }
+
+        if (request.Sampling is null)
+        {
+            return "sampling: required";
+        }
+
+        if (request.Sampling.Validate() is { } bad)
+        {
+            return bad;
+        }
+
+        if ((request.KvHandle is null) != (request.FirstToken is null))
+        {
+            return "kvHandle: kvHandle and firstToken go together (both for a prefilled prompt, neither to prefill locally)";
+        }
+
+        var vocab = engine.Config.VocabSize;
+        if (prompt.Any(t => t < 0 || t >= vocab) || request.FirstToken is { TokenId: < 0 } || request.FirstToken?.TokenId >= vocab)
+        {
+            return $"promptTokenIds: token ids must be in [0, {vocab})";
+        }
+
+        var maxLength = engine.Options.MaxSequenceLength > 0
+            ? Math.Min(engine.Options.MaxSequenceLength, engine.Config.MaxPositionEmbeddings)
+            : engine.Config.MaxPositionEmbeddings;
+        return prompt.Count + request.Sampling.MaxTokens > maxLength
+            ? $"promptTokenIds: {prompt.Count} prompt tokens plus maxTokens {request.Sampling.MaxTokens} exceed the context of {maxLength}"
+            : null;
+    }
+
+    /// <summary>
+    /// Runs the request, passing every stream event to <paramref name="emit"/>. <paramref name="aborted"/> is the
+    /// caller going away or an abort; <paramref name="deadline"/> the request's deadline. Ends with a done or error event
+    /// unless the caller is gone.
+    /// </summary>
+    public async Task RunAsync(DecodeRequest request, Func<DecodeStreamEvent, Task> emit, CancellationToken aborted, CancellationToken deadline)
+    {
+        var engine = host.Require();
+        var started = time.GetTimestamp();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline);
+        var cancellationToken = linked.Token;
+        var local = request.IsLocalPrefill;
+        var completion = local ? 0 : 1;
+        FinishReason? finish = null;
+        string? error = null;
+        double ttftMs = 0;
+        try
+        {
+            EngineKvHandle? kv = null;
+            if (!local)
+            {
+                (kv, error) = await ImportAsync(engine, request, cancellationToken);
+                if (error is not null)
+                {
+                    return;
+                }
+            }
+
+            var generate = new GenerateRequest
+            {
+                RequestId = request.RequestId,
+                PromptTokens = request.PromptTokenIds,
+                Sampling = request.Sampling.ToEngine(),
+                Kv = kv,
+                FirstToken = request.FirstToken?.TokenId,
+            };
+            int? lastToken = request.FirstToken?.TokenId;
+            await foreach (var output in engine.GenerateAsync(generate, cancellationToken))
+            {
+                if (output.TokenId >= 0)
+                {
+                    if (completion == (local ? 0 : 1))
+                    {
+                        ttftMs = time.GetElapsedTime(started).TotalMilliseconds;
+                    }
+
+                    await emit(DecodeStreamEvent.ForToken(completion, output.ToSample(request.Sampling)));
+                    completion++;
+                    lastToken = output.TokenId;
+                    metrics.GenerationTokens.Inc();
+                }
+
+                if (output.FinishReason is { } reason)
+                {
+                    finish = reason.ToWire();
+                }
+            }
+
+            finish ??= FinishReason.Abort;
+            int? stopToken = finish == FinishReason.Stop ? lastToken : null;
+            await emit(DecodeStreamEvent.ForDone(finish.Value, request.PromptTokenIds.Count, completion, request.CachedTokens, stopToken));
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            finish = FinishReason.Abort;
+            error = WorkerError.DeadlineExceeded;
+            await emit(DecodeStreamEvent.ForDone(FinishReason.Abort, request.PromptTokenIds.Count, completion, request.CachedTokens));
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The caller went away or asked to abort; the engine has already dropped the sequence.
+            finish = FinishReason.Abort;
+            error = "aborted";
+        }
+        catch (EngineOverloadedException e) when (completion == (local ? 0 : 1))
+        {
+            error = WorkerError.Saturated;
+            await emit(DecodeStreamEvent.ForError(WorkerError.Saturated, e.Message));
+        }
+        finally
+        {
+            var outcome = error ?? "ok";
+            metrics.Requests.WithLabels(outcome).Inc();
+            Record(request, local, finish, error, completion, ttftMs, time.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        async Task<(EngineKvHandle? Kv, string? Error)> ImportAsync(InferenceEngine engine, DecodeRequest request, CancellationToken cancellationToken)
+        {
+            var handle = request.KvHandle!;
+            try
+            {
+                await using var reader = await kvTransfer.OpenReadAsync(handle, cancellationToken);
+                var kv = await engine.ImportKvAsync(reader.Address, reader.Length, request.PromptTokenIds, cancellationToken);
+                metrics.KvBytesImported.WithLabels(reader.Plane == KvDataPlane.SharedMemory ? "shared_memory" : "socket").Inc(reader.Length);
+                await ReleaseQuietlyAsync(handle);
+                return (kv, null);
+            }
+            catch (KvTransferIntegrityException e)
+            {
+                // Never use a corrupted payload; free it so its blocks do not wait for the lease.
+                Log.KvCorrupted(logger, request.RequestId, handle, e.Message);
+                metrics.KvIntegrityFailures.Inc();
+                await ReleaseQuietlyAsync(handle);
+                await emit(DecodeStreamEvent.ForError(WorkerError.Internal, $"KV payload {handle} is corrupted: {e.Message}"));
+                return (null, "kv_corrupted");
+            }
+            catch (KvTransferException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone
+                || e.Message.Contains("not committed", StringComparison.Ordinal))
+            {
+                await emit(DecodeStreamEvent.ForError(WorkerError.KvNotFound, $"KV payload {handle}: {e.Message}"));
+                return (null, WorkerError.KvNotFound);
+            }
+            catch (Exception e) when (e is KvTransferException or HttpRequestException or InvalidDataException or ArgumentException)
+            {
+                Log.KvImportFailed(logger, request.RequestId, handle, e);
+                await emit(DecodeStreamEvent.ForError(WorkerError.Internal, $"KV import of {handle} failed: {e.Message}"));
+                return (null, WorkerError.Internal);
+            }
+        }
+    }
+
+    private async Task ReleaseQuietlyAsync(string handle)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await kvTransfer.ReleaseAsync(handle, timeout.Token);
+        }
+        catch (Exception e) when (e is KvTransferException or HttpRequestException or OperationCanceledException)
+        {
+            // The lease frees it anyway.
+            Log.KvReleaseFailed(logger, handle, e.Message);
+        }
+    }
+
+    private void Record(DecodeRequest request, bool local, FinishReason? finish, string? error, int completionTokens, double ttftMs, double totalMs)
+    {
+        var settings = options.Value;
+        completions.Writer.TryWrite(new CompletionRecord
+        {
+            RequestId = request.RequestId,
+            Source = settings.AppId,
+            Model = settings.ResolveModelName(),
+            Path = local ? ServingPaths.LocalPrefill : ServingPaths.Disaggregated,
+            DecodeAppId = settings.AppId,
+            Priority = request.Priority,
+            PromptTokens = request.PromptTokenIds.Count,
+            CompletionTokens = completionTokens,
+            CachedTokens = request.CachedTokens,
+            FinishReason = error is null ? finish : null,
+            Error = error,
+            TimeToFirstTokenMs = ttftMs,
+            EndToEndMs = totalMs,
+            FinishedUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        });
+    }
+}

@@ -1,0 +1,84 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using MoeDapr.Engine;
+using MoeDapr.Engine.Checkpoint;
+
+namespace MoeDapr.Decode;
+
+/// <summary>
+/// Loads the checkpoint named by <c>Model:Path</c> in the background at start (the engine builds the model on its own
+/// thread) and owns the engine until shutdown; the service is ready only once the model is loaded.
+/// A model that fails to load stops the process, so whoever started it sees the failure.
+/// </summary>
+public sealed class EngineHost(
+    IOptions<DecodeOptions> options, EngineOptions engineOptions, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
+    : IHostedService, IHealthCheck, IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private LoadedCheckpoint? _checkpoint;
+    private volatile InferenceEngine? _engine;
+    private volatile string _state = "loading";
+    private Task? _loading;
+
+    /// <summary>The engine once loaded, else null.</summary>
+    public InferenceEngine? Engine => _engine;
+
+    /// <summary>The engine, or <see cref="EngineNotReadyException"/> while it loads.</summary>
+    public InferenceEngine Require() => _engine ?? throw new EngineNotReadyException($"the model is {_state}");
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _loading = Task.Run(LoadAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task LoadAsync()
+    {
+        var path = options.Value.ModelPath;
+        try
+        {
+            var started = TimeProvider.System.GetTimestamp();
+            _checkpoint = CheckpointLoader.Open(path);
+            _engine = await InferenceEngine.CreateAsync(engineOptions, _checkpoint.Config, _checkpoint.Weights, cancellationToken: _stopping.Token);
+            _state = "loaded";
+            Log.ModelLoaded(logger, path, _checkpoint.Config.ModelType, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            _state = "stopping";
+        }
+        catch (Exception e)
+        {
+            _state = "failed: " + e.Message;
+            Log.ModelLoadFailed(logger, path, e);
+            lifetime.StopApplication();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        if (_loading is not null)
+        {
+            await _loading.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_engine is not null ? HealthCheckResult.Healthy("model loaded") : HealthCheckResult.Unhealthy("model " + _state));
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_engine is { } engine)
+        {
+            _engine = null;
+            await engine.DisposeAsync();
+        }
+
+        _checkpoint?.Dispose();
+        _stopping.Dispose();
+    }
+}
+
+/// <summary>Thrown when work arrives before the model is loaded (HTTP 503).</summary>
+public sealed class EngineNotReadyException(string message) : Exception(message);

@@ -1,0 +1,32 @@
+namespace MoeDapr.Decode;
+
+/// <summary>Log messages of the decode worker; event ids 200-299.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(200, LogLevel.Information, "Model {Path} ({ModelType}) loaded in {Seconds:F1} s")]
+    public static partial void ModelLoaded(ILogger logger, string path, string modelType, double seconds);
+
+    [LoggerMessage(201, LogLevel.Critical, "Model {Path} failed to load; stopping")]
+    public static partial void ModelLoadFailed(ILogger logger, string path, Exception error);
+
+    [LoggerMessage(202, LogLevel.Warning, "Request {RequestId}: KV payload {Handle} refused: {Reason}")]
+    public static partial void KvCorrupted(ILogger logger, string requestId, string handle, string reason);
+
+    [LoggerMessage(203, LogLevel.Warning, "Request {RequestId}: KV import of {Handle} failed")]
+    public static partial void KvImportFailed(ILogger logger, string requestId, string handle, Exception error);
+
+    [LoggerMessage(204, LogLevel.Debug, "Releasing KV payload {Handle} in kv-transfer failed: {Reason}")]
+    public static partial void KvReleaseFailed(ILogger logger, string handle, string reason);
+
+    [LoggerMessage(205, LogLevel.Warning, "Publishing on {Topic} failed: {Reason}")]
+    public static partial void PublishFailed(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(206, LogLevel.Information, "Expert usage: layer {Layer} {Usage} gini={Gini:F3} max/mean={MaxOverMean:F2}")]
+    public static partial void ExpertUsage(ILogger logger, int layer, string usage, double gini, double maxOverMean);
+
+    [LoggerMessage(207, LogLevel.Warning, "Expert load imbalance on layer {Layer}: gini={Gini:F3} max/mean={MaxOverMean:F2}")]
+    public static partial void ExpertImbalance(ILogger logger, int layer, double gini, double maxOverMean);
+
+    [LoggerMessage(208, LogLevel.Error, "Request {RequestId} failed")]
+    public static partial void RequestFailed(ILogger logger, string requestId, Exception error);
+}

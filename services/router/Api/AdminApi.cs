@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using MoeDapr.Router.Diagnostics;
+using MoeDapr.Router.Scheduling;
+using MoeDapr.Router.Workers;
+
+namespace MoeDapr.Router.Api;
+
+/// <summary>Body of <c>POST /admin/degraded</c>.</summary>
+public sealed record DegradedSwitch(bool? Enabled);
+
+/// <summary>State of degraded mode.</summary>
+public sealed record DegradedState(bool Enabled, int MaxBatchSize, double QueueTimeoutSeconds);
+
+/// <summary>What the router sees: queue and workers.</summary>
+public sealed record RouterState(int Waiting, bool DisaggregationAvailable, bool KvTransferHealthy, bool Degraded, IReadOnlyList<WorkerStatus> Workers);
+
+/// <summary>
+/// Operator endpoints: <c>GET /admin/state</c>, <c>GET|POST /admin/degraded</c>. Expose them only on the internal
+/// network (they have no authentication of their own).
+/// </summary>
+public static class AdminApi
+{
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/admin");
+        admin.MapGet("/state", GetState);
+        admin.MapGet("/degraded", GetDegraded);
+        admin.MapPost("/degraded", SetDegraded);
+        return app;
+    }
+
+    public static Ok<RouterState> GetState(Dispatcher dispatcher, WorkerRegistry workers, DegradedMode degraded) =>
+        TypedResults.Ok(new RouterState(dispatcher.Waiting, workers.DisaggregationAvailable, workers.KvTransferHealthy, degraded.Enabled, workers.List()));
+
+    public static Ok<DegradedState> GetDegraded(DegradedMode degraded) => TypedResults.Ok(State(degraded));
+
+    public static Results<Ok<DegradedState>, ValidationProblem> SetDegraded(
+        DegradedSwitch? body, DegradedMode degraded, RouterMetrics metrics, ILogger<DegradedSwitch> logger)
+    {
+        if (body?.Enabled is not { } enabled)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["enabled"] = ["must be true or false"] });
+        }
+
+        degraded.Set(enabled);
+        metrics.Degraded.Set(enabled ? 1 : 0);
+        Log.DegradedSwitched(logger, enabled ? "on" : "off");
+        return TypedResults.Ok(State(degraded));
+    }
+
+    private static DegradedState State(DegradedMode degraded) => new(degraded.Enabled, degraded.MaxBatchSize, degraded.QueueTimeout.TotalSeconds);
+}

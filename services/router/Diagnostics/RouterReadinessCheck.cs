@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MoeDapr.Contracts;
+using MoeDapr.Router.Workers;
+
+namespace MoeDapr.Router.Diagnostics;
+
+/// <summary>
+/// Ready when a decode worker is publishing fresh snapshots: that is a prefill path too, since decode prefills locally
+/// when no prefill worker or kv-transfer is healthy. The description says which path is in use.
+/// </summary>
+public sealed class RouterReadinessCheck(WorkerRegistry workers) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var decode = workers.Count(WorkerRole.Decode);
+        var prefill = workers.Count(WorkerRole.Prefill);
+        var disaggregated = workers.DisaggregationAvailable;
+        var data = new Dictionary<string, object> { ["decode"] = decode, ["prefill"] = prefill, ["disaggregated"] = disaggregated };
+        return Task.FromResult(decode == 0
+            ? HealthCheckResult.Unhealthy("no decode worker is available", data: data)
+            : HealthCheckResult.Healthy(disaggregated ? "disaggregated prefill available" : "serving aggregated on decode", data));
+    }
+}

@@ -1,0 +1,50 @@
+using MoeDapr.Contracts;
+
+namespace MoeDapr.Router.Generation;
+
+/// <summary>Which OpenAI route a request came through (decides the response shapes).</summary>
+public enum ApiKind
+{
+    Completion,
+    Chat,
+}
+
+/// <summary>A validated, tokenized OpenAI request.</summary>
+public sealed record GenerationRequest
+{
+    public required ApiKind Kind { get; init; }
+
+    public required string Model { get; init; }
+
+    public required IReadOnlyList<int> PromptTokenIds { get; init; }
+
+    public required SamplingParams Sampling { get; init; }
+
+    public RequestPriority Priority { get; init; } = RequestPriority.Normal;
+
+    public bool Stream { get; init; }
+
+    /// <summary><c>stream_options.include_usage</c>: a last chunk with usage and no choices.</summary>
+    public bool IncludeUsage { get; init; }
+
+    /// <summary>vLLM's extension: <c>token_ids</c> (and <c>prompt_token_ids</c>) in each choice.</summary>
+    public bool ReturnTokenIds { get; init; }
+
+    /// <summary>Completions: <c>logprobs</c> (top-k, 0..20); chat: <c>top_logprobs</c> when <c>logprobs</c> is true; null when none.</summary>
+    public int? Logprobs { get; init; }
+
+    public string? User { get; init; }
+}
+
+/// <summary>An OpenAI error answer: HTTP status, <c>type</c>, <c>param</c>, <c>code</c>.</summary>
+public sealed record ApiError(int Status, string Message, string Type = ApiError.InvalidRequest, string? Param = null, string? Code = null)
+{
+    public const string InvalidRequest = "invalid_request_error";
+    public const string ServerError = "server_error";
+    public const string Overloaded = "overloaded_error";
+
+    /// <summary>Seconds for the <c>Retry-After</c> header; null for none.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
+    public static ApiError BadRequest(string message, string? param = null, string? code = null) => new(400, message, InvalidRequest, param, code);
+}

@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Options;
+using MoeDapr.Model;
+using MoeDapr.Router.Diagnostics;
+using MoeDapr.Router.Options;
+using MoeDapr.Router.Scheduling;
+using MoeDapr.Router.Workers;
+
+namespace MoeDapr.Router.Generation;
+
+/// <summary>
+/// Takes a validated request through admission and the queue to a live <see cref="GenerationSession"/> whose first
+/// token is known, or to the error the client gets (429 full, 503 queue timeout, 502/503 no worker).
+/// </summary>
+public sealed class GenerationService(
+    Dispatcher dispatcher, WorkerRegistry workers, IWorkerClient client, ICompletionSink completions, RouterMetrics metrics,
+    DegradedMode degraded, TimeProvider time, IOptions<AdmissionOptions> admission, IOptions<WorkerOptions> workerOptions,
+    ILogger<GenerationSession> sessionLogger)
+{
+    private readonly int _blockSize = workerOptions.Value.BlockSize;
+
+    /// <summary>The queue timeout in force (degraded mode shortens it).</summary>
+    public TimeSpan QueueTimeout => degraded.Enabled ? degraded.QueueTimeout : admission.Value.QueueTimeout;
+
+    /// <summary>Returns a session whose first decode event (or prefill token) is in hand, or the error to answer.</summary>
+    public async Task<(GenerationSession? Session, ApiError? Error)> StartAsync(GenerationRequest request, string requestId, long arrivedAt, CancellationToken clientGone)
+    {
+        var hashes = PrefixBlockHash.Chain(request.PromptTokenIds.ToArray(), _blockSize);
+        var job = new GenerationJob(requestId, request.PromptTokenIds, request.Sampling, request.Priority, hashes, time.GetTimestamp());
+        var admitted = dispatcher.Submit(job);
+        if (!admitted.Admitted)
+        {
+            var seconds = (int)Math.Ceiling(admitted.RetryAfter.TotalSeconds);
+            return (null, new ApiError(429, $"The server is at capacity ({admitted.Reason}); retry after {seconds} s.", ApiError.Overloaded, null, admitted.Reason)
+            {
+                RetryAfterSeconds = seconds,
+            });
+        }
+
+        RouteOutcome outcome;
+        try
+        {
+            outcome = await job.Outcome.WaitAsync(QueueTimeout, time, clientGone);
+        }
+        catch (TimeoutException)
+        {
+            if (dispatcher.Abandon(job))
+            {
+                metrics.Rejections.WithLabels("queue_timeout").Inc();
+                var why = workers.Count(Contracts.WorkerRole.Decode) == 0 ? "no decode worker is available" : "all workers stayed busy";
+                return (null, new ApiError(503, $"Request waited {QueueTimeout.TotalSeconds:0.###} s in the queue and timed out: {why}.", ApiError.Overloaded, null, "queue_timeout")
+                {
+                    RetryAfterSeconds = 1,
+                });
+            }
+
+            // Dispatched just as the wait ended: prefill has its own deadline, so this wait ends too.
+            outcome = await job.Outcome.WaitAsync(clientGone);
+        }
+        catch (OperationCanceledException)
+        {
+            if (!dispatcher.Abandon(job))
+            {
+                // Already routed: give back the decode slot the dispatcher counted for it once the route is known.
+                _ = job.Outcome.ContinueWith(
+                    t =>
+                    {
+                        if (t.Result.DecodeReserved)
+                        {
+                            workers.Completed(t.Result.DecodeAppId!, job.PromptTokens, failed: false);
+                        }
+                    },
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+
+            throw;
+        }
+
+        if (outcome.Shed)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter.TotalSeconds));
+            return (null, new ApiError(429, "The request was shed from the queue for higher-priority work.", ApiError.Overloaded, null, "shed") { RetryAfterSeconds = seconds });
+        }
+
+        if (outcome.Error is not null || outcome.Path is null)
+        {
+            return (null, new ApiError(502, outcome.Error ?? "no worker could serve the request", ApiError.ServerError));
+        }
+
+        var session = new GenerationSession(request, requestId, job, outcome, arrivedAt, dispatcher, workers, client, completions, metrics, time,
+            workerOptions.Value, sessionLogger);
+        try
+        {
+            var error = await session.OpenAsync(clientGone);
+            if (error is null)
+            {
+                return (session, null);
+            }
+
+            await session.DisposeAsync();
+            return (null, error);
+        }
+        catch
+        {
+            await session.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,424 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using MoeDapr.Contracts;
+using MoeDapr.Router.Diagnostics;
+using MoeDapr.Router.Options;
+using MoeDapr.Router.Policies;
+using MoeDapr.Router.Workers;
+
+namespace MoeDapr.Router.Scheduling;
+
+/// <summary>What admission answered.</summary>
+public sealed record AdmissionResult(bool Admitted, string? Reason, TimeSpan RetryAfter);
+
+/// <summary>
+/// Owns the waiting queue: admits requests (admission policy), and in one background loop forms prefill batches
+/// (batch policy, token budget), chooses workers (prefill and decode policies) and the serving path, and runs the
+/// prefill calls with deadlines and bounded retries. Requests wait only while no worker can take them.
+/// </summary>
+public sealed partial class Dispatcher : BackgroundService
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _lock = new();
+    private readonly RequestQueue _queue = new();
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly IAdmissionPolicy _admission;
+    private readonly IBatchSizePolicy _batching;
+    private readonly IPrefillWorkerPolicy _prefillChoice;
+    private readonly IDecodeWorkerPolicy _decodeChoice;
+    private readonly WorkerRegistry _workers;
+    private readonly IWorkerClient _client;
+    private readonly ServingPathPlanner _planner;
+    private readonly DegradedMode _degraded;
+    private readonly DrainRateMeter _drain;
+    private readonly RouterMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly BatchingOptions _batchOptions;
+    private readonly WorkerOptions _workerOptions;
+    private readonly ILogger<Dispatcher> _logger;
+    private int _batchSize;
+    private bool? _disaggregated;
+    private long _batchCounter;
+    private CancellationToken _stopping;
+
+    public Dispatcher(
+        IAdmissionPolicy admission, IBatchSizePolicy batching, IPrefillWorkerPolicy prefillChoice, IDecodeWorkerPolicy decodeChoice,
+        WorkerRegistry workers, IWorkerClient client, ServingPathPlanner planner, DegradedMode degraded, RouterMetrics metrics,
+        TimeProvider time, IOptions<BatchingOptions> batchOptions, IOptions<WorkerOptions> workerOptions, ILogger<Dispatcher> logger)
+    {
+        _admission = admission;
+        _batching = batching;
+        _prefillChoice = prefillChoice;
+        _decodeChoice = decodeChoice;
+        _workers = workers;
+        _client = client;
+        _planner = planner;
+        _degraded = degraded;
+        _metrics = metrics;
+        _time = time;
+        _batchOptions = batchOptions.Value;
+        _workerOptions = workerOptions.Value;
+        _logger = logger;
+        _drain = new DrainRateMeter(time);
+        _batchSize = _batchOptions.InitialBatchSize;
+        _metrics.BatchSize.Set(_batchSize);
+        _workers.Changed += Wake;
+    }
+
+    /// <summary>Requests waiting now.</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Count;
+            }
+        }
+    }
+
+    /// <summary>Runs admission; an admitted job waits for <see cref="GenerationJob.Outcome"/>.</summary>
+    public AdmissionResult Submit(GenerationJob job)
+    {
+        IReadOnlyList<GenerationJob> shed = [];
+        AdmissionDecision decision;
+        lock (_lock)
+        {
+            decision = _admission.Decide(job.Priority, job.PromptTokens, _queue.Snapshot(_drain.PerSecond()));
+            if (decision.Admitted)
+            {
+                if (decision.ShedToCount is { } toCount)
+                {
+                    shed = _queue.Shed(job.Priority, toCount, decision.ShedToTokens ?? long.MaxValue);
+                }
+
+                _queue.Add(job);
+                _metrics.Waiting.Set(_queue.Count);
+            }
+        }
+
+        foreach (var victim in shed)
+        {
+            if (victim.TryAbandon())
+            {
+                _metrics.Rejections.WithLabels("shed").Inc();
+                victim.Resolve(new RouteOutcome { Shed = true, RetryAfter = decision.RetryAfter == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : decision.RetryAfter });
+            }
+        }
+
+        if (!decision.Admitted)
+        {
+            _metrics.Rejections.WithLabels(decision.Reason ?? "rejected").Inc();
+            return new AdmissionResult(false, decision.Reason, decision.RetryAfter);
+        }
+
+        Wake();
+        return new AdmissionResult(true, null, TimeSpan.Zero);
+    }
+
+    /// <summary>Takes a job out of the queue when its handler gives up (timeout, client gone); false when already dispatched.</summary>
+    public bool Abandon(GenerationJob job)
+    {
+        if (!job.TryAbandon())
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            _queue.Remove(job);
+            _metrics.Waiting.Set(_queue.Count);
+        }
+
+        return true;
+    }
+
+    /// <summary>A decode worker for a retry, excluding those that failed this request.</summary>
+    public string? ChooseDecode(IReadOnlyCollection<string> exclude) => _decodeChoice.Choose(_workers.DecodeCandidates(exclude))?.AppId;
+
+    public void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                DispatchReady();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Log.DispatcherFailed(_logger, ex);
+            }
+
+            // Woken by new requests, finished batches and snapshots; the poll catches what no event announces
+            // (a worker's cool-down ending, a snapshot going stale).
+            using var poll = new CancellationTokenSource(PollInterval, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(poll.Token, stoppingToken);
+            try
+            {
+                await _wake.Reader.WaitToReadAsync(linked.Token);
+                _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    /// <summary>Dispatches everything that can go now. Public for tests that drive the dispatcher step by step.</summary>
+    public void DispatchReady()
+    {
+        while (DispatchOne())
+        {
+        }
+    }
+
+    private bool DispatchOne()
+    {
+        List<(GenerationJob Job, string Path, string DecodeAppId)> local = [];
+        List<(GenerationJob Job, string DecodeAppId)> remote = [];
+        string? prefillAppId = null;
+        lock (_lock)
+        {
+            var preferShort = _degraded.Enabled;
+            if (_queue.Peek(preferShort) is not { } head)
+            {
+                return false;
+            }
+
+            var decodeCandidates = _workers.DecodeCandidates();
+            if (decodeCandidates.Count == 0)
+            {
+                return false;
+            }
+
+            var disaggregated = _workers.DisaggregationAvailable;
+            if (_disaggregated != disaggregated)
+            {
+                _disaggregated = disaggregated;
+                Log.DisaggregationSwitched(_logger, disaggregated ? "available" : "unavailable, serving aggregated on decode");
+            }
+
+            var (headPath, headDecode) = PlanFor(head, disaggregated);
+            if (headPath != ServingPaths.Disaggregated)
+            {
+                _queue.Remove(head);
+                local.Add((head, headPath, headDecode));
+            }
+            else
+            {
+                var size = NextBatchSize();
+                var capacity = _workers.PrefillCandidates([], _batchOptions.MaxInFlightBatchesPerWorker);
+                if (capacity.Count == 0)
+                {
+                    return false;
+                }
+
+                foreach (var job in _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort))
+                {
+                    var (path, decode) = PlanFor(job, disaggregated);
+                    if (path == ServingPaths.Disaggregated)
+                    {
+                        remote.Add((job, decode));
+                    }
+                    else
+                    {
+                        local.Add((job, path, decode));
+                    }
+                }
+
+                if (remote.Count > 0)
+                {
+                    var hashes = remote.Select(r => r.Job.PromptHashes).ToArray();
+                    var blocks = hashes.Sum(h => h.Length);
+                    prefillAppId = _prefillChoice.Choose(_workers.PrefillCandidates(hashes, _batchOptions.MaxInFlightBatchesPerWorker), blocks)?.AppId
+                        ?? capacity[0].AppId;
+                }
+            }
+
+            _metrics.Waiting.Set(_queue.Count);
+        }
+
+        var now = _time.GetTimestamp();
+        foreach (var (job, path, decode) in local)
+        {
+            if (Claim(job, now))
+            {
+                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = Reserve(decode, job) });
+            }
+        }
+
+        var claimed = remote.Where(r => Claim(r.Job, now)).ToList();
+        foreach (var (job, decode) in claimed)
+        {
+            Reserve(decode, job);
+        }
+
+        if (claimed.Count > 0 && prefillAppId is not null)
+        {
+            _metrics.PrefillBatchRequests.Observe(claimed.Count);
+            _ = RunPrefillAsync(claimed, prefillAppId);
+        }
+
+        return true;
+    }
+
+    private (string Path, string DecodeAppId) PlanFor(GenerationJob job, bool disaggregated)
+    {
+        // Candidates were non-empty a moment ago; a worker vanishing in between only costs this pick its preference.
+        var decode = _decodeChoice.Choose(_workers.DecodeCandidates())?.AppId ?? string.Empty;
+        var cached = decode.Length == 0 ? 0 : _workers.CachedPrefixBlocks(decode, job.PromptHashes);
+        return (_planner.Plan(job.PromptTokens, job.PromptHashes.Length, cached, disaggregated), decode);
+    }
+
+    private int NextBatchSize()
+    {
+        var signal = new BatchSignal(_queue.Count, _workers.PrefillUtilization(_batchOptions.MaxInFlightBatchesPerWorker));
+        var size = _batching.NextBatchSize(signal);
+        if (size != _batchSize)
+        {
+            Log.BatchSizeChanged(_logger, _batchSize, size, signal.QueuedRequests, signal.Utilization);
+            _metrics.BatchSizeChanges.WithLabels(size > _batchSize ? "up" : "down").Inc();
+            _batchSize = size;
+            _metrics.BatchSize.Set(size);
+        }
+
+        return _degraded.Enabled ? Math.Min(size, _degraded.MaxBatchSize) : size;
+    }
+
+    private bool Claim(GenerationJob job, long now)
+    {
+        if (!job.TryDispatch(now))
+        {
+            return false;
+        }
+
+        _drain.Record();
+        _metrics.QueueTime.Observe(_time.GetElapsedTime(job.EnqueuedAt, now).TotalSeconds);
+        return true;
+    }
+
+    private bool Reserve(string decodeAppId, GenerationJob job)
+    {
+        if (decodeAppId.Length == 0)
+        {
+            return false;
+        }
+
+        _workers.Started(decodeAppId, job.PromptTokens);
+        return true;
+    }
+
+    private void ReleaseReservation(string decodeAppId, GenerationJob job)
+    {
+        if (decodeAppId.Length > 0)
+        {
+            _workers.Completed(decodeAppId, job.PromptTokens, failed: false);
+        }
+    }
+
+    private async Task RunPrefillAsync(List<(GenerationJob Job, string DecodeAppId)> batch, string firstAppId)
+    {
+        var batchId = $"b{Interlocked.Increment(ref _batchCounter)}";
+        var request = new PrefillBatchRequest
+        {
+            BatchId = batchId,
+            Sequences = batch.Select(b => new PrefillSequence
+            {
+                RequestId = b.Job.RequestId,
+                PromptTokenIds = b.Job.PromptTokenIds,
+                Sampling = b.Job.Sampling,
+                DecodeAppId = b.DecodeAppId.Length == 0 ? null : b.DecodeAppId,
+                Priority = b.Job.Priority,
+            }).ToArray(),
+        };
+        var tokens = batch.Sum(b => b.Job.PromptTokens);
+        var tried = new List<string>();
+        var appId = firstAppId;
+        for (var attempt = 1; appId is not null; attempt++)
+        {
+            tried.Add(appId);
+            _workers.Started(appId, tokens, batch.Select(b => b.Job.PromptHashes));
+            var failed = false;
+            try
+            {
+                var deadline = _time.GetUtcNow() + _workerOptions.PrefillTimeout;
+                using var timeout = new CancellationTokenSource(_workerOptions.PrefillTimeout, _time);
+                using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping);
+                var response = await _client.PrefillAsync(appId, request with { DeadlineUnixMs = deadline.ToUnixTimeMilliseconds() }, linked.Token);
+                Deliver(batch, response, appId);
+                return;
+            }
+            catch (Exception ex) when (ex is WorkerCallException or OperationCanceledException && !_stopping.IsCancellationRequested)
+            {
+                failed = true;
+                _metrics.WorkerFailures.WithLabels("prefill").Inc();
+                Log.PrefillFailed(_logger, batchId, appId, attempt, ex is OperationCanceledException ? "deadline exceeded" : ex.Message);
+                if (ex is WorkerCallException { Retryable: false })
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                foreach (var (job, decode) in batch)
+                {
+                    ReleaseReservation(decode, job);
+                    job.Resolve(new RouteOutcome { Error = "router is shutting down" });
+                }
+
+                return;
+            }
+            finally
+            {
+                _workers.Completed(appId, tokens, failed);
+            }
+
+            appId = attempt < _workerOptions.MaxAttempts
+                ? _prefillChoice.Choose(_workers.PrefillCandidates([], int.MaxValue).Where(c => !tried.Contains(c.AppId)).ToArray(), 0)?.AppId
+                : null;
+        }
+
+        // No prefill worker managed: the decode worker prefills locally (same tokens, only slower).
+        foreach (var (job, decode) in batch)
+        {
+            job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
+        }
+    }
+
+    private void Deliver(List<(GenerationJob Job, string DecodeAppId)> batch, PrefillBatchResponse response, string appId)
+    {
+        var results = response.Results.ToDictionary(r => r.RequestId, StringComparer.Ordinal);
+        foreach (var (job, decode) in batch)
+        {
+            if (results.TryGetValue(job.RequestId, out var r) && r.Error is null && r.FirstToken is not null && (r.KvHandle is not null || r.FinishReason is not null))
+            {
+                _metrics.PrefixCachedTokens.Inc(r.CachedTokens);
+                job.Resolve(new RouteOutcome
+                {
+                    Path = ServingPaths.Disaggregated,
+                    PrefillAppId = appId,
+                    DecodeAppId = decode,
+                    FirstToken = r.FirstToken,
+                    KvHandle = r.KvHandle,
+                    CachedTokens = r.CachedTokens,
+                    FinishReason = r.FinishReason,
+                    DecodeReserved = decode.Length > 0,
+                });
+            }
+            else if (r?.Error?.Code == WorkerError.InvalidRequest)
+            {
+                ReleaseReservation(decode, job);
+                job.Resolve(new RouteOutcome { Error = $"prefill refused the request: {r.Error.Message}" });
+            }
+            else
+            {
+                // A sequence the worker could not do (or left out): prefill it on decode instead.
+                job.Resolve(new RouteOutcome { Path = ServingPaths.Aggregated, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using MoeDapr.Contracts;
+
+namespace MoeDapr.Router.Scheduling;
+
+/// <summary>Where the dispatcher sent a request, or why it did not.</summary>
+public sealed record RouteOutcome
+{
+    /// <summary>One of <see cref="ServingPaths"/>; null when the request was shed or failed.</summary>
+    public string? Path { get; init; }
+
+    public string? PrefillAppId { get; init; }
+
+    /// <summary>The decode worker to call (retries may pick another).</summary>
+    public string? DecodeAppId { get; init; }
+
+    /// <summary>
+    /// The dispatcher counted this request as in flight on <see cref="DecodeAppId"/> when it routed it, so a burst
+    /// cannot overrun a decode worker before its streams open; whoever takes the outcome releases it.
+    /// </summary>
+    public bool DecodeReserved { get; init; }
+
+    /// <summary>Disaggregated path: the token prefill sampled.</summary>
+    public TokenSample? FirstToken { get; init; }
+
+    public string? KvHandle { get; init; }
+
+    public int CachedTokens { get; init; }
+
+    /// <summary>Set when the first token already ended the sequence (no decode call needed).</summary>
+    public FinishReason? FinishReason { get; init; }
+
+    /// <summary>Shed from the queue to make room for a higher-priority request: answer 429 with <see cref="RetryAfter"/>.</summary>
+    public bool Shed { get; init; }
+
+    public TimeSpan RetryAfter { get; init; }
+
+    /// <summary>Set when no worker could serve the request.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>
+/// One admitted request from the moment it waits in the queue until the dispatcher routes it. Exactly one of
+/// dispatch (by the dispatcher) and abandonment (queue timeout, client gone, shed) wins.
+/// </summary>
+public sealed class GenerationJob
+{
+    private const int Waiting = 0;
+    private const int Dispatched = 1;
+    private const int Abandoned = 2;
+
+    private readonly TaskCompletionSource<RouteOutcome> _outcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _state;
+
+    public GenerationJob(string requestId, IReadOnlyList<int> promptTokenIds, SamplingParams sampling, RequestPriority priority, UInt128[] promptHashes, long enqueuedAt)
+    {
+        RequestId = requestId;
+        PromptTokenIds = promptTokenIds;
+        Sampling = sampling;
+        Priority = priority;
+        PromptHashes = promptHashes;
+        EnqueuedAt = enqueuedAt;
+    }
+
+    public string RequestId { get; }
+
+    public IReadOnlyList<int> PromptTokenIds { get; }
+
+    public int PromptTokens => PromptTokenIds.Count;
+
+    public SamplingParams Sampling { get; }
+
+    public RequestPriority Priority { get; }
+
+    /// <summary>Prefix-block hashes of the prompt's full blocks.</summary>
+    public UInt128[] PromptHashes { get; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> at admission.</summary>
+    public long EnqueuedAt { get; }
+
+    /// <summary>Timestamp when it left the queue; 0 while waiting.</summary>
+    public long DispatchedAt { get; private set; }
+
+    public Task<RouteOutcome> Outcome => _outcome.Task;
+
+    /// <summary>Claims the job for the dispatcher; false when the handler already gave up on it.</summary>
+    public bool TryDispatch(long now)
+    {
+        if (Interlocked.CompareExchange(ref _state, Dispatched, Waiting) != Waiting)
+        {
+            return false;
+        }
+
+        DispatchedAt = now;
+        return true;
+    }
+
+    /// <summary>Gives up on a waiting job; false when the dispatcher already took it.</summary>
+    public bool TryAbandon() => Interlocked.CompareExchange(ref _state, Abandoned, Waiting) == Waiting;
+
+    public void Resolve(RouteOutcome outcome) => _outcome.TrySetResult(outcome);
+
+    /// <summary>Queue bookkeeping: the node holding this job in its priority list.</summary>
+    internal LinkedListNode<GenerationJob>? Node { get; set; }
+}

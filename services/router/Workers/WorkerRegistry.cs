@@ -1,0 +1,283 @@
+using Microsoft.Extensions.Options;
+using MoeDapr.Contracts;
+using MoeDapr.Model;
+using MoeDapr.Router.Options;
+using MoeDapr.Router.Policies;
+
+namespace MoeDapr.Router.Workers;
+
+/// <summary>
+/// The workers the router knows, learned from their load snapshots, with what the router adds between snapshots:
+/// calls in flight, failures (a cool-down), and the prompt blocks it routed to each worker since its last snapshot.
+/// </summary>
+public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> options)
+{
+    private const int MaxRoutedHashes = 1 << 16;
+    private readonly WorkerOptions _options = options.Value;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Entry> _workers = new(StringComparer.Ordinal);
+    private long _kvTransferProbeHealthyAt = long.MinValue;
+
+    /// <summary>Raised (outside the lock) when a snapshot arrives, so waiting work can be dispatched.</summary>
+    public event Action? Changed;
+
+    /// <summary>Takes a snapshot; an older one from the same instance is ignored. Returns whether it was applied.</summary>
+    public bool Apply(WorkerLoadSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (_lock)
+        {
+            if (_workers.TryGetValue(snapshot.AppId, out var entry))
+            {
+                if (entry.Snapshot.InstanceId == snapshot.InstanceId && entry.Snapshot.Sequence >= snapshot.Sequence)
+                {
+                    return false;
+                }
+
+                if (entry.Snapshot.InstanceId != snapshot.InstanceId)
+                {
+                    // A restarted replica: whatever the router believed about it is gone.
+                    entry.Routed.Clear();
+                    entry.InFlight = 0;
+                    entry.InFlightTokens = 0;
+                }
+            }
+            else
+            {
+                entry = new Entry();
+                _workers[snapshot.AppId] = entry;
+            }
+
+            entry.Snapshot = snapshot;
+            entry.ReceivedAt = time.GetTimestamp();
+            if (snapshot.CachedBlockHashes is { } hashes)
+            {
+                entry.Cached = ParseHashes(hashes);
+                entry.Routed.Clear();
+            }
+        }
+
+        Changed?.Invoke();
+        return true;
+    }
+
+    /// <summary>The result of the last kv-transfer readiness probe.</summary>
+    public void ReportKvTransferProbe(bool ready)
+    {
+        lock (_lock)
+        {
+            _kvTransferProbeHealthyAt = ready ? time.GetTimestamp() : long.MinValue;
+        }
+
+        Changed?.Invoke();
+    }
+
+    /// <summary>kv-transfer answered its last probe recently, or publishes fresh accepting snapshots.</summary>
+    public bool KvTransferHealthy
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var probed = _kvTransferProbeHealthyAt != long.MinValue
+                    && time.GetElapsedTime(_kvTransferProbeHealthyAt) <= _options.StaleAfter;
+                return probed || _workers.Values.Any(e => e.Snapshot.Role == WorkerRole.KvTransfer && IsAvailable(e));
+            }
+        }
+    }
+
+    /// <summary>Prefill can run remotely: a prefill worker can take work and kv-transfer is healthy.</summary>
+    public bool DisaggregationAvailable => KvTransferHealthy && Count(WorkerRole.Prefill) > 0;
+
+    /// <summary>Workers of a role that are fresh, accepting, not cooling down after a failure and not saturated.</summary>
+    public int Count(WorkerRole role)
+    {
+        lock (_lock)
+        {
+            return _workers.Values.Count(e => e.Snapshot.Role == role && IsAvailable(e));
+        }
+    }
+
+    /// <summary>All known workers with their state, for the admin view and readiness.</summary>
+    public IReadOnlyList<WorkerStatus> List()
+    {
+        lock (_lock)
+        {
+            return _workers.Select(kv => new WorkerStatus(
+                kv.Key, kv.Value.Snapshot.Role, IsFresh(kv.Value), IsAvailable(kv.Value), kv.Value.InFlight,
+                time.GetElapsedTime(kv.Value.ReceivedAt).TotalSeconds)).OrderBy(s => s.AppId, StringComparer.Ordinal).ToArray();
+        }
+    }
+
+    /// <summary>Prefill workers that can take a batch now (fewer than <paramref name="maxInFlight"/> batches running).</summary>
+    public IReadOnlyList<PrefillCandidate> PrefillCandidates(IReadOnlyList<UInt128[]> batchHashes, int maxInFlight)
+    {
+        lock (_lock)
+        {
+            var result = new List<PrefillCandidate>();
+            foreach (var (appId, entry) in _workers)
+            {
+                if (entry.Snapshot.Role != WorkerRole.Prefill || !IsAvailable(entry) || entry.InFlight >= maxInFlight)
+                {
+                    continue;
+                }
+
+                var overlap = batchHashes.Sum(h => Overlap(entry, h));
+                var loadBlocks = (entry.Snapshot.QueuedTokens + entry.InFlightTokens) / (double)BlockSize(entry);
+                result.Add(new PrefillCandidate(appId, loadBlocks, overlap));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Decode workers that can take a sequence, excluding <paramref name="exclude"/> (workers that already failed it).</summary>
+    public IReadOnlyList<DecodeCandidate> DecodeCandidates(IReadOnlyCollection<string>? exclude = null)
+    {
+        lock (_lock)
+        {
+            var result = new List<DecodeCandidate>();
+            foreach (var (appId, entry) in _workers)
+            {
+                if (entry.Snapshot.Role != WorkerRole.Decode || !IsAvailable(entry) || (exclude?.Contains(appId) ?? false))
+                {
+                    continue;
+                }
+
+                var s = entry.Snapshot;
+                // Streams the router opened since the snapshot are not in it yet.
+                var running = Math.Max(s.RunningSequences, entry.InFlight - s.QueuedRequests);
+                result.Add(new DecodeCandidate(appId, running, s.QueuedRequests, s.MaxRunningSequences, s.KvUsage));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Leading prompt blocks a worker holds (prefix caching reuses only an unbroken prefix).</summary>
+    public int CachedPrefixBlocks(string appId, UInt128[] promptHashes)
+    {
+        lock (_lock)
+        {
+            return _workers.TryGetValue(appId, out var entry) ? Overlap(entry, promptHashes) : 0;
+        }
+    }
+
+    /// <summary>Notes work sent to a worker: it will soon hold these blocks, and carries this load until <see cref="Completed"/>.</summary>
+    public void Started(string appId, int tokens, IEnumerable<UInt128[]>? promptHashes = null)
+    {
+        lock (_lock)
+        {
+            if (!_workers.TryGetValue(appId, out var entry))
+            {
+                return;
+            }
+
+            entry.InFlight++;
+            entry.InFlightTokens += tokens;
+            if (entry.Routed.Count > MaxRoutedHashes)
+            {
+                // Workers that never report their cache: forget old guesses rather than grow without bound.
+                entry.Routed.Clear();
+            }
+
+            foreach (var hashes in promptHashes ?? [])
+            {
+                foreach (var h in hashes)
+                {
+                    entry.Routed.Add(h);
+                }
+            }
+        }
+    }
+
+    /// <summary>Ends what <see cref="Started"/> began; a failure (not a client's cancel) starts the worker's cool-down.</summary>
+    public void Completed(string appId, int tokens, bool failed)
+    {
+        lock (_lock)
+        {
+            if (_workers.TryGetValue(appId, out var entry))
+            {
+                entry.InFlight = Math.Max(0, entry.InFlight - 1);
+                entry.InFlightTokens = Math.Max(0, entry.InFlightTokens - tokens);
+                if (failed)
+                {
+                    entry.CoolDownUntil = time.GetTimestamp() + (long)(_options.FailureCooldown.TotalSeconds * time.TimestampFrequency);
+                }
+            }
+        }
+
+        Changed?.Invoke();
+    }
+
+    /// <summary>Average utilization of the available prefill workers (snapshot busy share, or batches in flight per slot).</summary>
+    public double PrefillUtilization(int maxInFlight)
+    {
+        lock (_lock)
+        {
+            var prefill = _workers.Values.Where(e => e.Snapshot.Role == WorkerRole.Prefill && IsAvailable(e)).ToArray();
+            return prefill.Length == 0 ? 1.0 : prefill.Average(e => Math.Max(e.Snapshot.Utilization, (double)e.InFlight / maxInFlight));
+        }
+    }
+
+    private static HashSet<UInt128> ParseHashes(IReadOnlyList<string> hashes)
+    {
+        var set = new HashSet<UInt128>(hashes.Count);
+        foreach (var hex in hashes)
+        {
+            if (UInt128.TryParse(hex, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture, out var h))
+            {
+                set.Add(h);
+            }
+        }
+
+        return set;
+    }
+
+    private static int Overlap(Entry entry, UInt128[] hashes)
+    {
+        var n = 0;
+        while (n < hashes.Length && (entry.Cached.Contains(hashes[n]) || entry.Routed.Contains(hashes[n])))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    private int BlockSize(Entry entry) => entry.Snapshot.BlockSize > 0 ? entry.Snapshot.BlockSize : _options.BlockSize;
+
+    private bool IsFresh(Entry entry) => time.GetElapsedTime(entry.ReceivedAt) <= _options.StaleAfter;
+
+    private bool IsAvailable(Entry entry)
+    {
+        if (!IsFresh(entry) || !entry.Snapshot.Accepting || time.GetTimestamp() < entry.CoolDownUntil)
+        {
+            return false;
+        }
+
+        var s = entry.Snapshot;
+        if (s.Role != WorkerRole.Decode)
+        {
+            return true;
+        }
+
+        // Saturated decode: KV nearly full, or as many sequences waiting for a slot as there are slots.
+        var waiting = Math.Max(s.QueuedRequests, entry.InFlight - s.RunningSequences);
+        return s.KvUsage < _options.SaturatedKvUsage && (s.MaxRunningSequences <= 0 || waiting < s.MaxRunningSequences);
+    }
+
+    private sealed class Entry
+    {
+        public WorkerLoadSnapshot Snapshot { get; set; } = null!;
+        public long ReceivedAt { get; set; }
+        public long CoolDownUntil { get; set; }
+        public int InFlight { get; set; }
+        public long InFlightTokens { get; set; }
+        public HashSet<UInt128> Cached { get; set; } = [];
+        public HashSet<UInt128> Routed { get; } = [];
+    }
+}
+
+/// <summary>One worker as the admin view and readiness report it.</summary>
+public sealed record WorkerStatus(string AppId, WorkerRole Role, bool Fresh, bool Available, int InFlight, double SnapshotAgeSeconds);

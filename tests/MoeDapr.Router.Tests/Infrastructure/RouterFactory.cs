@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MoeDapr.Contracts;
+using MoeDapr.Router.Generation;
+using MoeDapr.Router.Serving;
+using MoeDapr.Router.Workers;
+
+namespace MoeDapr.Router.Tests.Infrastructure;
+
+/// <summary>The router in-process with fake workers, the fake tokenizer (context 512) and recorded completion records.</summary>
+public sealed class RouterFactory : WebApplicationFactory<Program>
+{
+    public const string ModelName = "test-moe";
+    public const int ContextLength = 512;
+
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        ["Router:Workers:LocalPrefillMaxTokens"] = "8",
+        ["Router:Workers:KvTransferProbeInterval"] = "00:00:00.2",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    public RouterFactory(IDictionary<string, string?>? settings = null)
+    {
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    public FakeWorkers Workers { get; } = new();
+
+    public ConcurrentQueue<CompletionRecord> Completions { get; } = new();
+
+    public WorkerRegistry Registry => Services.GetRequiredService<WorkerRegistry>();
+
+    /// <summary>Publishes a fresh snapshot for a worker (as its pub/sub message would).</summary>
+    public void Announce(string appId, WorkerRole role, int running = 0, int maxRunning = 64, double kvUsage = 0.1, long sequence = 0, IReadOnlyList<string>? cachedHashes = null, double utilization = 0.2) =>
+        Registry.Apply(new WorkerLoadSnapshot
+        {
+            AppId = appId,
+            Role = role,
+            InstanceId = appId + "-instance",
+            Sequence = sequence == 0 ? Interlocked.Increment(ref _sequence) : sequence,
+            TimestampUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+            Model = ModelName,
+            RunningSequences = running,
+            MaxRunningSequences = maxRunning,
+            KvBlocksUsed = (int)(kvUsage * 1000),
+            KvBlocksTotal = 1000,
+            Utilization = utilization,
+            CachedBlockHashes = cachedHashes,
+        });
+
+    /// <summary>One prefill, one decode and a ready kv-transfer.</summary>
+    public void AnnounceDefaultWorkers()
+    {
+        Announce(AppIds.Prefill, WorkerRole.Prefill);
+        Announce(AppIds.Decode, WorkerRole.Decode);
+        Registry.ReportKvTransferProbe(true);
+    }
+
+    private long _sequence;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton(new ServedModel(ModelName, ContextLength, new FakeTokenizer(), new FakeChatTemplate(), DateTimeOffset.UnixEpoch));
+            services.AddSingleton<IWorkerClient>(Workers);
+            services.AddSingleton<ICompletionSink>(new RecordingSink(Completions));
+        });
+    }
+
+    private sealed class RecordingSink(ConcurrentQueue<CompletionRecord> records) : ICompletionSink
+    {
+        public void Publish(CompletionRecord record) => records.Enqueue(record);
+    }
+}
+
+/// <summary>Polls a condition until it holds or a deadline passes (no sleeps as synchronisation).</summary>
+public static class Eventually
+{
+    public static async Task TrueAsync(Func<bool> condition, string what, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting for: {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
