@@ -10,7 +10,8 @@ public sealed class SchedulingTests
     [MemberData(nameof(Families))]
     public async Task Generate_ConcurrentSequencesOfDifferentLengths_EqualEachRunAlone(string family)
     {
-        await using var engine = await TinyModels.EngineAsync(family);
+        // 16-token prefill chunks: the 23-token prompt is split, and its chunks alternate with other sequences' decode steps.
+        await using var engine = await TinyModels.EngineAsync(family, TinyModels.Options() with { MaxPrefillTokens = 16 });
         var prompts = new[] { TinyModels.Prompt(5, 1), TinyModels.Prompt(23, 2), TinyModels.Prompt(12, 3), TinyModels.Prompt(1, 4) };
         var sampling = new SamplingParams { Temperature = 0.8, TopP = 0.9, Seed = 42, MaxTokens = 10 };
         var alone = new List<int[]>();

@@ -53,6 +53,18 @@ public sealed class EngineCommandTests : IAsyncLifetime
         Assert.Equal(tokens, b.RootElement.GetProperty("tokens").EnumerateArray().Select(x => x.GetInt32()));
     }
 
+    [Fact]
+    public async Task Generate_TextPrompt_EncodesWithTheFolderTokenizerAndDecodesTheOutput()
+    {
+        var (code, stdout, stderr) = await EplbCommandTests.RunProcessAsync("generate", "--model", ModelDir, "--prompt", "Hello world", "--max-tokens", "5", "--temperature", "0");
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var tokens = json.RootElement.GetProperty("tokens").GetArrayLength();
+        Assert.InRange(tokens, 1, 5);
+        Assert.False(string.IsNullOrEmpty(json.RootElement.GetProperty("text").GetString()));
+    }
+
     [Theory]
     [InlineData("--tokens", "logits", "--tokens", "5,x")]
     [InlineData("--ep", "generate", "--tokens", "5", "--max-tokens", "2", "--ep", "3")]

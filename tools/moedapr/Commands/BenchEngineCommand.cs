@@ -19,6 +19,7 @@ internal static class BenchEngineCommand
 {
     private static readonly int[] DecodeBatches = [1, 8, 32];
 
+    /// <summary>The <c>engine</c> subcommand of <c>moedapr bench</c>.</summary>
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };

@@ -47,6 +47,7 @@ internal sealed class EngineSession : IAsyncDisposable
     {
         ModelConfig config;
         IWeightSource weights;
+        ITextTokenizer? tokenizer = null;
         if (model.StartsWith("random:", StringComparison.Ordinal))
         {
             var parts = model.Split(':');
@@ -57,14 +58,16 @@ internal sealed class EngineSession : IAsyncDisposable
         else
         {
             var checkpoint = CheckpointLoader.Open(model);
-            config = checkpoint.Config;
+            // EOS as generation_config.json / tokenizer_config.json resolve it, not only config.json's.
+            config = checkpoint.Config with { EosTokenIds = checkpoint.Folder.EosTokenIds };
             weights = checkpoint.Weights;
+            tokenizer = checkpoint.Folder.HasTokenizer ? checkpoint.Folder.Tokenizer : null;
         }
 
         try
         {
-            var engine = await InferenceEngine.CreateAsync(options, config, weights, tokenizer: null, cancellationToken: cancellationToken);
-            return new EngineSession(engine, weights, null);
+            var engine = await InferenceEngine.CreateAsync(options, config, weights, tokenizer, cancellationToken: cancellationToken);
+            return new EngineSession(engine, weights, tokenizer);
         }
         catch
         {
