@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Options;
+using MoeDapr.KvTransfer.Staging;
 
 namespace MoeDapr.KvTransfer;
 
@@ -142,7 +143,9 @@ public sealed class KvTransferOptionsValidator : IValidateOptions<KvTransferOpti
         }
 
         // A tmpfs smaller than the arena would turn a later write into SIGBUS; refuse at start instead.
-        var free = new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace;
+        // Arenas of dead kv-transfer processes are removed before ours is created, so their space counts as free.
+        var free = new DriveInfo(Path.GetFullPath(directory)).AvailableFreeSpace
+            + SharedMemoryStaging.FindStale(directory).Sum(path => new FileInfo(path).Length);
         if (free < options.CapacityBytes)
         {
             errors.Add($"{KvTransferOptions.Section}:CapacityBytes ({options.CapacityBytes}) exceeds the {free} bytes free in '{directory}' (set a smaller capacity or a larger /dev/shm).");

@@ -77,9 +77,7 @@ public static class RouterExtensions
             ? ActivatorUtilities.CreateInstance<DaprCompletionSink>(sp)
             : new NullCompletionSink());
 
-        services.TryAddSingleton<ITokenizerSource, UnavailableTokenizerSource>();
-        services.TryAddSingleton(sp => ServedModelLoader.Load(
-            sp.GetRequiredService<IOptions<ModelOptions>>().Value, sp.GetRequiredService<ITokenizerSource>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => ServedModelLoader.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
 
         services.AddHealthChecks().AddCheck<RouterReadinessCheck>("workers", tags: ["ready"]);
         return builder;

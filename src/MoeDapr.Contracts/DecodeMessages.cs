@@ -3,11 +3,16 @@ using System.Text.Json.Serialization;
 namespace MoeDapr.Contracts;
 
 /// <summary>
-/// Body of <see cref="WorkerMethods.DecodeGenerate"/>. Two modes:
-/// with <see cref="KvHandle"/> and <see cref="FirstToken"/> (disaggregated), decode imports the prompt's KV blocks from
-/// kv-transfer, releases them there, and generates from output index 1; without them (local prefill: short or
-/// cached prompts, or no healthy prefill path), decode prefills <see cref="PromptTokenIds"/> itself and generates
-/// from output index 0.
+/// Body of <see cref="WorkerMethods.DecodeGenerate"/>. Three modes:
+/// <list type="bullet">
+/// <item><see cref="KvHandle"/> and <see cref="FirstToken"/> (disaggregated): import the prompt's KV blocks from
+/// kv-transfer (and release them there), take <see cref="FirstToken"/> as output 0, stream from output index 1.</item>
+/// <item><see cref="FirstToken"/> only (the KV path failed after the client already got the first token): prefill
+/// <see cref="PromptTokenIds"/> locally, take <see cref="FirstToken"/> as output 0 without sampling it, stream from index 1.</item>
+/// <item>neither (local prefill: short or cached prompts, or no healthy prefill path): prefill locally, sample output 0
+/// and stream from index 0.</item>
+/// </list>
+/// Rule of thumb: decode streams from index 1 whenever <see cref="FirstToken"/> is given, from 0 otherwise.
 /// </summary>
 public sealed record DecodeRequest
 {
@@ -18,7 +23,7 @@ public sealed record DecodeRequest
 
     public required SamplingParams Sampling { get; init; }
 
-    /// <summary>The token prefill sampled (output index 0); null in local-prefill mode.</summary>
+    /// <summary>Output index 0 as prefill sampled it; null when decode is to sample it.</summary>
     public TokenSample? FirstToken { get; init; }
 
     /// <summary>kv-transfer handle from <see cref="PrefillSequenceResult.KvHandle"/>; null in local-prefill mode.</summary>

@@ -6,7 +6,7 @@ namespace MoeDapr.Engine;
 public sealed record EngineOptions
 {
     /// <summary>"cpu", "cuda", "cuda:N" or "auto" (CUDA when available, else CPU).</summary>
-    public string Device { get; init; } = "cpu";
+    public string Device { get; init; } = "auto";
 
     /// <summary>"auto" (fp32 on CPU, bf16 on CUDA), "float32", "bfloat16" or "float16".</summary>
     public string Dtype { get; init; } = "auto";
@@ -74,13 +74,15 @@ public sealed record EngineOptions
         Require(Threads >= 0, nameof(Threads), "must not be negative");
     }
 
-    internal torch.Device ResolveDevice() => Device switch
+    /// <summary>The device <see cref="Device"/> resolves to on this machine.</summary>
+    public torch.Device ResolveDevice() => Device switch
     {
         "auto" => torch.cuda.is_available() ? torch.CUDA : torch.CPU,
         _ => torch.device(Device),
     };
 
-    internal torch.ScalarType ResolveDtype(torch.Device device) => Dtype switch
+    /// <summary>The compute dtype <see cref="Dtype"/> resolves to on <paramref name="device"/>.</summary>
+    public torch.ScalarType ResolveDtype(torch.Device device) => Dtype switch
     {
         "float32" => torch.ScalarType.Float32,
         "bfloat16" => torch.ScalarType.BFloat16,

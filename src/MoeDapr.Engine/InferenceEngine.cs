@@ -27,6 +27,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Random _seeds;
+    private readonly int _maxSequenceLength;
     private EngineCore? _core;
     private volatile EngineStats _stats = new();
     private volatile IReadOnlyList<ExpertLoad> _expertLoads = [];
@@ -35,6 +36,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     {
         _options = options;
         Config = config;
+        _maxSequenceLength = MaxSequenceLengthOf(options, config);
         _seeds = seeds ?? new Random();
         _commands = Channel.CreateBounded<Action<EngineCore>>(new BoundedChannelOptions(options.MaxQueuedRequests) { SingleReader = true });
         _thread = new Thread(() => Loop(build)) { IsBackground = true, Name = "moedapr-engine" };
@@ -90,10 +92,11 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         if (slots % ranks.Length != 0)
         {
             throw new ArgumentException(
-                $"EngineOptions.RedundantExperts: experts + redundant slots ({slots}) must be a multiple of ExpertParallelSize ({ranks.Length})");
+                $"EngineOptions.ExpertParallelSize: the {config.NumExperts} experts plus {options.RedundantExperts} redundant slots must split evenly over {ranks.Length} ranks",
+                nameof(EngineOptions.ExpertParallelSize));
         }
 
-        var maxLength = options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings) : config.MaxPositionEmbeddings;
+        var maxLength = MaxSequenceLengthOf(options, config);
         var model = new MoeTransformer(config, weights, new ModelPlacement
         {
             Device = device,
@@ -106,6 +109,9 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         var cache = new PagedKvCache(config, blocks, options.BlockSize, dtype, device);
         return new EngineCore(model, cache, options, tokenizer, time);
     }
+
+    private static int MaxSequenceLengthOf(EngineOptions options, ModelConfig config) =>
+        options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings) : config.MaxPositionEmbeddings;
 
     /// <summary>
     /// Prefills a batch of prompts and samples each one's first token; the prompts' KV stays under the
@@ -125,7 +131,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 var r = batch[i];
-                core.Add(new Sequence
+                var sequence = new Sequence
                 {
                     RequestId = r.RequestId,
                     Tokens = [.. r.PromptTokens],
@@ -134,7 +140,15 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
                     Seed = seeds[i],
                     Sink = sinks[i],
                     PrefillOnly = true,
-                });
+                };
+                try
+                {
+                    core.Add(sequence);
+                }
+                catch (ArgumentException e)
+                {
+                    sinks[i].OnFailed(sequence, e);
+                }
             }
         });
         await using var registration = cancellationToken.Register(() =>
@@ -162,7 +176,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         ValidatePrompt(request.PromptTokens, request.Sampling);
-        if (request.Kv is not null && request.FirstToken is not { } firstCheck)
+        if (request.Kv is not null && request.FirstToken is null)
         {
             throw new ArgumentException("a request with KV needs the FirstToken the prefill returned", nameof(request));
         }
@@ -257,6 +271,11 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             throw new ArgumentException("prompt: must hold at least one token", nameof(tokens));
         }
 
+        if (tokens.Count >= _maxSequenceLength)
+        {
+            throw new ArgumentException($"prompt: {tokens.Count} tokens; this engine takes at most {_maxSequenceLength - 1} (EngineOptions.MaxSequenceLength)", nameof(tokens));
+        }
+
         var bad = tokens.FirstOrDefault(t => t < 0 || t >= Config.VocabSize, 0);
         if (bad < 0 || bad >= Config.VocabSize)
         {
@@ -324,7 +343,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
             while (reader.TryRead(out var command))
             {
-                command(core);
+                Execute(command, core);
             }
 
             while (_aborts.TryDequeue(out var id))
@@ -335,7 +354,16 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             core.ExpireHandles();
             if (core.HasWork)
             {
-                core.Step();
+                try
+                {
+                    core.Step();
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A defect outside a forward pass (those fail only their batch): fail what runs, keep serving.
+                    core.FailAll(e);
+                }
+
                 PublishStats(core);
             }
             else
@@ -355,13 +383,26 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         core.AbortAll();
         while (reader.TryRead(out var command))
         {
-            command(core);
+            Execute(command, core);
         }
 
         core.AbortAll();
         core.Dispose();
         core.Model.Dispose();
         core.Cache.Dispose();
+    }
+
+    /// <summary>Runs a posted command; commands report their own errors to their callers, so one failing cannot stop the engine thread.</summary>
+    private static void Execute(Action<EngineCore> command, EngineCore core)
+    {
+        try
+        {
+            command(core);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            System.Diagnostics.Trace.TraceError($"engine command failed: {e}");
+        }
     }
 
     private void PublishStats(EngineCore core)

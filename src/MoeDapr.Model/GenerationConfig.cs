@@ -120,6 +120,30 @@ public sealed record GenerationConfig
 /// <summary>Typed reads of optional JSON fields with errors that name the file and key.</summary>
 internal static class JsonFields
 {
+    /// <summary>
+    /// Reads a JSON number whether the node was parsed from text or built in memory (a <c>JsonValue</c> holding an
+    /// <c>int</c> does not convert to <c>double</c> through <c>TryGetValue</c>).
+    /// </summary>
+    public static bool TryNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value);
+    }
+
+    /// <summary>An integral JSON number within the range of int.</summary>
+    public static bool TryInt(JsonNode? node, out int value)
+    {
+        value = 0;
+        if (TryNumber(node, out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue)
+        {
+            value = (int)d;
+            return true;
+        }
+
+        return false;
+    }
+
     public static string? String(JsonObject json, string key, string source) => json[key] switch
     {
         null => null,
@@ -135,9 +159,9 @@ internal static class JsonFields
             return null;
         }
 
-        if (node is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue)
+        if (TryInt(node, out var i))
         {
-            return (int)d;
+            return i;
         }
 
         throw new ModelFormatException($"{source}: \"{key}\" must be an integer (got {node.ToJsonString()})");
@@ -146,7 +170,7 @@ internal static class JsonFields
     public static double? Double(JsonObject json, string key, string source) => json[key] switch
     {
         null => null,
-        JsonValue v when v.TryGetValue<double>(out var d) => d,
+        var v when TryNumber(v, out var d) => d,
         var other => throw new ModelFormatException($"{source}: \"{key}\" must be a number (got {other.ToJsonString()})"),
     };
 
@@ -164,8 +188,8 @@ internal static class JsonFields
             case null:
                 return null;
             case JsonArray array:
-                return array.Select(item => item is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue
-                    ? (int)d
+                return array.Select(item => TryInt(item, out var i)
+                    ? i
                     : throw new ModelFormatException($"{source}: \"{key}\" must be an integer or a list of integers")).ToArray();
             default:
                 return [Int(json, key, source)!.Value];

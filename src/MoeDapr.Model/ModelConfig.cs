@@ -331,9 +331,9 @@ public sealed record ModelConfig
                 return null;
             }
 
-            if (node is JsonValue v && v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue)
+            if (JsonFields.TryInt(node, out var i))
             {
-                return (int)d;
+                return i;
             }
 
             throw new ModelFormatException($"{source}: \"{key}\" must be an integer (got {node.ToJsonString()})");
@@ -347,7 +347,7 @@ public sealed record ModelConfig
                 return null;
             }
 
-            return node is JsonValue v && v.TryGetValue<double>(out var d)
+            return JsonFields.TryNumber(node, out var d)
                 ? d
                 : throw new ModelFormatException($"{source}: \"{key}\" must be a number (got {node.ToJsonString()})");
         }
@@ -378,7 +378,7 @@ public sealed record ModelConfig
                 throw new ModelFormatException($"{source}: \"{key}\" must be an array of integers");
             }
 
-            return array.Select(item => item is JsonValue v && v.TryGetValue<int>(out var i)
+            return array.Select(item => JsonFields.TryInt(item, out var i)
                 ? i
                 : throw new ModelFormatException($"{source}: \"{key}\" must be an array of integers")).ToArray();
         }
@@ -400,7 +400,7 @@ public sealed record ModelConfig
                     throw new ModelFormatException($"{source}: rope_parameters.rope_type \"{type}\" is not supported; only \"default\"");
                 }
 
-                if (parameters["rope_theta"] is JsonValue v && v.TryGetValue<double>(out var theta))
+                if (JsonFields.TryNumber(parameters["rope_theta"], out var theta))
                 {
                     return theta;
                 }

@@ -71,8 +71,24 @@ public sealed class ModelFolder
             EosTokenIds = eos,
         };
 
+        foreach (var id in eos.Append(generation.BosTokenId ?? 0))
+        {
+            if (id < 0 || id >= config.VocabSize)
+            {
+                throw new ModelFormatException(
+                    $"{directory}: special token id {id} (BOS/EOS from generation_config.json, tokenizer_config.json or config.json) is outside vocab_size {config.VocabSize}");
+            }
+        }
+
         if (tokenizer is not null)
         {
+            // Ids past the embedding would fail inside the model while serving; refuse the folder now instead.
+            if (tokenizer.VocabSize > config.VocabSize)
+            {
+                throw new ModelFormatException(
+                    $"{tokenizerPath}: the tokenizer has {tokenizer.VocabSize} tokens but config.json's vocab_size is {config.VocabSize}");
+            }
+
             foreach (var id in eos)
             {
                 if (tokenizer.IdToToken(id) is null)

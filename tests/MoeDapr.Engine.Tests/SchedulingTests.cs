@@ -140,6 +140,20 @@ public sealed class SchedulingTests
         Assert.True(refused > 0);
     }
 
+    [Fact]
+    public async Task Prefill_PromptBeyondMaxLengthOrImportWithoutFirstToken_IsRejectedAndEngineKeepsServing()
+    {
+        await using var engine = await TinyModels.EngineAsync("mixtral", TinyModels.Options() with { MaxSequenceLength = 32 });
+
+        var tooLong = await Assert.ThrowsAsync<ArgumentException>(() => engine.PrefillAsync([new PrefillRequest("long", TinyModels.Prompt(40), SamplingParams.Greedy(2))]));
+        var noFirst = await Assert.ThrowsAsync<ArgumentException>(async () =>
+            await engine.GenerateAllAsync(new GenerateRequest { RequestId = "x", PromptTokens = [1], Sampling = SamplingParams.Greedy(2), Kv = new KvHandle(99, 1) }));
+
+        Assert.Contains("prompt", tooLong.Message, StringComparison.Ordinal);
+        Assert.Contains("FirstToken", noFirst.Message, StringComparison.Ordinal);
+        Assert.Equal(3, (await engine.GenerateAllAsync("ok", TinyModels.Prompt(5), SamplingParams.Greedy(3))).Count);
+    }
+
     /// <summary>Token i decodes to the two-character text of i, enough to exercise stop strings.</summary>
     private sealed class DigitTokenizer : MoeDapr.Model.ITextTokenizer
     {

@@ -216,4 +216,29 @@ public sealed class DataPlaneTests : IDisposable
         Assert.Equal(KvDataPlane.Socket, reader.Plane);
         Assert.Equal(payload.AsSpan((int)prefix.Blocks[1].Offset, (int)prefix.Blocks[1].Length).ToArray(), reader.GetSpan(prefix.Blocks[1].Offset, (int)prefix.Blocks[1].Length).ToArray());
     }
+
+    [Fact]
+    public async Task ConcurrentRoundTrips_BothPlanes_AllBytesArriveAndStagingIsFreedAfterRelease()
+    {
+        using var sameHost = _factory.NewClient();
+        using var otherHost = _factory.NewClient(sharedMemory: false);
+        var layout = SmallLayout with { Tokens = 64 };
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 24).Select(async i =>
+        {
+            var client = i % 2 == 0 ? sameHost : otherHost;
+            var payload = Payload(layout, seed: 100 + i);
+            await using var writer = await client.AllocateAsync(layout, null, CancellationToken.None);
+            writer.Write(payload);
+            await writer.CommitAsync(CancellationToken.None);
+            await using var reader = await (i % 3 == 0 ? otherHost : sameHost).OpenReadAsync(writer.Handle, CancellationToken.None);
+            var same = reader.GetSpan(0, payload.Length).SequenceEqual(payload);
+            await reader.ReleaseAsync(CancellationToken.None);
+            return same;
+        }));
+
+        Assert.All(results, Assert.True);
+        Assert.Equal(0, await MetricAsync("moedapr_kv_transfer_staging_bytes_in_use"));
+        Assert.Equal(0, await MetricAsync("moedapr_kv_transfer_leases_active"));
+    }
 }

@@ -38,31 +38,45 @@ public sealed class SharedMemoryStaging : IStagingMemory
 
     public unsafe nint BaseAddress => (nint)_file.Pointer;
 
-    /// <summary>Deletes arenas left by kv-transfer processes that no longer run (a crash leaves tmpfs memory allocated).</summary>
-    public static IReadOnlyList<string> RemoveStale(string directory)
+    /// <summary>Arenas left by kv-transfer processes that no longer run (only where /proc tells which processes live).</summary>
+    public static IReadOnlyList<string> FindStale(string directory)
     {
-        var removed = new List<string>();
+        var stale = new List<string>();
+        if (!Directory.Exists("/proc/self"))
+        {
+            return stale;
+        }
+
         foreach (var path in Directory.EnumerateFiles(directory, Prefix + "*.arena"))
         {
             var name = Path.GetFileName(path);
             var dash = name.IndexOf('-', Prefix.Length);
-            if (dash < 0 || !int.TryParse(name.AsSpan(Prefix.Length, dash - Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            if (dash > 0
+                && int.TryParse(name.AsSpan(Prefix.Length, dash - Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
+                && pid != Environment.ProcessId
+                && !Directory.Exists($"/proc/{pid}"))
             {
-                continue;
+                stale.Add(path);
             }
+        }
 
-            // Only where /proc tells which processes live.
-            if (pid != Environment.ProcessId && Directory.Exists("/proc/self") && !Directory.Exists($"/proc/{pid}"))
+        return stale;
+    }
+
+    /// <summary>Deletes the arenas <see cref="FindStale"/> reports (a crash leaves their tmpfs memory allocated).</summary>
+    public static IReadOnlyList<string> RemoveStale(string directory)
+    {
+        var removed = new List<string>();
+        foreach (var path in FindStale(directory))
+        {
+            try
             {
-                try
-                {
-                    File.Delete(path);
-                    removed.Add(path);
-                }
-                catch (IOException)
-                {
-                    // Another instance is cleaning the same file.
-                }
+                File.Delete(path);
+                removed.Add(path);
+            }
+            catch (IOException)
+            {
+                // Another instance is cleaning the same file.
             }
         }
 

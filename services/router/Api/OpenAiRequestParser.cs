@@ -228,7 +228,17 @@ public static class OpenAiRequestParser
             list.Add(new ChatMessage(role, MessageContent(message, $"{param}.content")));
         }
 
-        var rendered = model.ChatTemplate.Render(list, addGenerationPrompt: true);
+        string rendered;
+        try
+        {
+            rendered = model.ChatTemplate.Render(list, addGenerationPrompt: true);
+        }
+        catch (ArgumentException ex)
+        {
+            // The family's template has rules of its own (e.g. Mixtral: user and assistant must alternate).
+            throw Invalid($"messages do not fit the model's chat template ({model.ChatTemplate.Name}): {ex.Message}", "messages");
+        }
+
         // The template writes BOS and special markers itself.
         var ids = model.Tokenizer.Encode(rendered, addSpecialTokens: false);
         if (ids.Count == 0)

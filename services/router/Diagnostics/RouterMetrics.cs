@@ -27,6 +27,7 @@ public sealed class RouterMetrics
         PromptTokens = factory.CreateCounter("moedapr_prompt_tokens_total", "Prompt tokens of dispatched requests.");
         GenerationTokens = factory.CreateCounter("moedapr_generation_tokens_total", "Output tokens relayed to clients.");
         Degraded = factory.CreateGauge("moedapr_router_degraded", "1 while degraded mode is on.");
+        QueueCapacity = factory.CreateGauge("moedapr_request_queue_capacity", "Requests the router's waiting queue holds at most.");
     }
 
     public Histogram TimeToFirstToken { get; }
@@ -45,4 +46,5 @@ public sealed class RouterMetrics
     public Counter PromptTokens { get; }
     public Counter GenerationTokens { get; }
     public Gauge Degraded { get; }
+    public Gauge QueueCapacity { get; }
 }

@@ -41,6 +41,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private string? _decodeAppId;
     private string? _reservedDecode;
     private bool _decodeFinished;
+    private bool _decodeDeferred;
     private bool _failed;
     private long _firstTokenAt;
     private long _lastTokenAt;
@@ -88,7 +89,12 @@ public sealed class GenerationSession : IAsyncDisposable
     /// <summary>Set by the caller when it ended the sequence itself (a stop string matched).</summary>
     public FinishReason? ClientFinishReason { get; set; }
 
-    /// <summary>Opens the decode stream and waits for its first event; returns the client's error when no worker could.</summary>
+    /// <summary>
+    /// Readies the session: a streamed request with prefill's first token in hand opens the decode call only after that
+    /// token went out (so time to first token is prefill's); otherwise the decode stream is opened and its first event
+    /// awaited, so a failure can still be answered with an HTTP status.
+    /// Returns the client's error when no worker could take the request.
+    /// </summary>
     public async Task<ApiError?> OpenAsync(CancellationToken clientGone)
     {
         if (_outcome.FinishReason is { } finished)
@@ -100,6 +106,17 @@ public sealed class GenerationSession : IAsyncDisposable
             return null;
         }
 
+        if (_outcome.FirstToken is not null && _request.Stream)
+        {
+            _decodeDeferred = true;
+            return null;
+        }
+
+        return await OpenDecodeAsync(clientGone);
+    }
+
+    private async Task<ApiError?> OpenDecodeAsync(CancellationToken clientGone)
+    {
         var remote = _outcome.KvHandle is not null && _outcome.FirstToken is not null;
         var appId = string.IsNullOrEmpty(_outcome.DecodeAppId) ? _dispatcher.ChooseDecode(_tried) : _outcome.DecodeAppId;
         for (var attempt = 1; attempt <= _options.MaxAttempts && appId is not null; attempt++)
@@ -110,7 +127,7 @@ public sealed class GenerationSession : IAsyncDisposable
                 RequestId = RequestId,
                 PromptTokenIds = _request.PromptTokenIds,
                 Sampling = _request.Sampling,
-                FirstToken = remote ? _outcome.FirstToken : null,
+                FirstToken = _outcome.FirstToken,
                 KvHandle = remote ? _outcome.KvHandle : null,
                 CachedTokens = remote ? _outcome.CachedTokens : 0,
                 Priority = _request.Priority,
@@ -174,7 +191,7 @@ public sealed class GenerationSession : IAsyncDisposable
     /// <summary>Output tokens in order, the first one included; ends when the sequence ends. Throws <see cref="GenerationFailedException"/> mid-stream.</summary>
     public async IAsyncEnumerable<GeneratedToken> ReadTokensAsync([EnumeratorCancellation] CancellationToken clientGone)
     {
-        if (_outcome.FirstToken is { } first && Path == ServingPaths.Disaggregated)
+        if (_outcome.FirstToken is { } first)
         {
             yield return Relay(new GeneratedToken(0, first));
         }
@@ -182,6 +199,15 @@ public sealed class GenerationSession : IAsyncDisposable
         if (_decodeFinished)
         {
             yield break;
+        }
+
+        if (_decodeDeferred)
+        {
+            _decodeDeferred = false;
+            if (await OpenDecodeAsync(clientGone) is { } error)
+            {
+                throw new GenerationFailedException(error.Message);
+            }
         }
 
         while (true)
@@ -213,6 +239,9 @@ public sealed class GenerationSession : IAsyncDisposable
                 case { Kind: DecodeEventKind.Token, Token: { } token }:
                     yield return Relay(new GeneratedToken(next.Index ?? CompletionTokens, token));
                     break;
+                case { Kind: DecodeEventKind.Done, FinishReason: Contracts.FinishReason.Abort }:
+                    _failed = true;
+                    throw new GenerationFailedException($"decode worker {_decodeAppId} aborted the sequence (deadline or shutdown)");
                 case { Kind: DecodeEventKind.Done }:
                     FinishReason = next.FinishReason ?? Contracts.FinishReason.Stop;
                     if (next.CachedTokens is { } cached && Path != ServingPaths.Aggregated)

@@ -2,10 +2,10 @@ using Microsoft.Extensions.Options;
 
 namespace MoeDapr.Router.Options;
 
-/// <summary>The served model (<c>Router:Model</c>).</summary>
+/// <summary>The served model (<c>Model</c>, the section every MoeDapr service reads its checkpoint folder from).</summary>
 public sealed class ModelOptions
 {
-    public const string Section = "Router:Model";
+    public const string Section = "Model";
 
     /// <summary>The OpenAI <c>model</c> name clients must send; defaults to the checkpoint folder's name.</summary>
     public string? Name { get; set; }

@@ -45,7 +45,8 @@ public sealed partial class Dispatcher : BackgroundService
     public Dispatcher(
         IAdmissionPolicy admission, IBatchSizePolicy batching, IPrefillWorkerPolicy prefillChoice, IDecodeWorkerPolicy decodeChoice,
         WorkerRegistry workers, IWorkerClient client, ServingPathPlanner planner, DegradedMode degraded, RouterMetrics metrics,
-        TimeProvider time, IOptions<BatchingOptions> batchOptions, IOptions<WorkerOptions> workerOptions, ILogger<Dispatcher> logger)
+        TimeProvider time, IOptions<BatchingOptions> batchOptions, IOptions<WorkerOptions> workerOptions, ILogger<Dispatcher> logger,
+        IOptions<AdmissionOptions>? admissionOptions = null)
     {
         _admission = admission;
         _batching = batching;
@@ -63,6 +64,8 @@ public sealed partial class Dispatcher : BackgroundService
         _drain = new DrainRateMeter(time);
         _batchSize = _batchOptions.InitialBatchSize;
         _metrics.BatchSize.Set(_batchSize);
+        _metrics.QueueCapacity.Set((admissionOptions?.Value ?? new AdmissionOptions()).MaxQueuedRequests);
+        _metrics.Degraded.Set(degraded.Enabled ? 1 : 0);
         _workers.Changed += Wake;
     }
 
@@ -203,9 +206,15 @@ public sealed partial class Dispatcher : BackgroundService
             }
 
             var (headPath, headDecode) = PlanFor(head, disaggregated);
+            if (headDecode.Length == 0)
+            {
+                return false;
+            }
+
             if (headPath != ServingPaths.Disaggregated)
             {
                 _queue.Remove(head);
+                Reserve(headDecode, head);
                 local.Add((head, headPath, headDecode));
             }
             else
@@ -217,9 +226,17 @@ public sealed partial class Dispatcher : BackgroundService
                     return false;
                 }
 
-                foreach (var job in _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort))
+                // Reserving as each job is planned spreads one batch over the decode workers; once they are full the
+                // batch ends and the rest keeps waiting.
+                _queue.DequeueBatch(size, _batchOptions.MaxBatchTokens, preferShort, job =>
                 {
                     var (path, decode) = PlanFor(job, disaggregated);
+                    if (decode.Length == 0)
+                    {
+                        return false;
+                    }
+
+                    Reserve(decode, job);
                     if (path == ServingPaths.Disaggregated)
                     {
                         remote.Add((job, decode));
@@ -228,7 +245,9 @@ public sealed partial class Dispatcher : BackgroundService
                     {
                         local.Add((job, path, decode));
                     }
-                }
+
+                    return true;
+                });
 
                 if (remote.Count > 0)
                 {
@@ -247,14 +266,25 @@ public sealed partial class Dispatcher : BackgroundService
         {
             if (Claim(job, now))
             {
-                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = Reserve(decode, job) });
+                job.Resolve(new RouteOutcome { Path = path, DecodeAppId = decode, DecodeReserved = decode.Length > 0 });
+            }
+            else
+            {
+                ReleaseReservation(decode, job);
             }
         }
 
-        var claimed = remote.Where(r => Claim(r.Job, now)).ToList();
-        foreach (var (job, decode) in claimed)
+        var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
+        foreach (var (job, decode) in remote)
         {
-            Reserve(decode, job);
+            if (Claim(job, now))
+            {
+                claimed.Add((job, decode));
+            }
+            else
+            {
+                ReleaseReservation(decode, job);
+            }
         }
 
         if (claimed.Count > 0 && prefillAppId is not null)
@@ -301,15 +331,12 @@ public sealed partial class Dispatcher : BackgroundService
         return true;
     }
 
-    private bool Reserve(string decodeAppId, GenerationJob job)
+    private void Reserve(string decodeAppId, GenerationJob job)
     {
-        if (decodeAppId.Length == 0)
+        if (decodeAppId.Length > 0)
         {
-            return false;
+            _workers.Started(decodeAppId, job.PromptTokens);
         }
-
-        _workers.Started(decodeAppId, job.PromptTokens);
-        return true;
     }
 
     private void ReleaseReservation(string decodeAppId, GenerationJob job)

@@ -95,14 +95,17 @@ public sealed class RequestQueue
         return null;
     }
 
-    /// <summary>Takes up to <paramref name="maxCount"/> jobs in leaving order while their prompts fit <paramref name="maxTokens"/> (the first always goes).</summary>
-    public List<GenerationJob> DequeueBatch(int maxCount, long maxTokens, bool preferShort)
+    /// <summary>
+    /// Takes up to <paramref name="maxCount"/> jobs in leaving order while their prompts fit <paramref name="maxTokens"/>
+    /// (the first always goes) and <paramref name="accept"/> agrees; the first refused job stays queued and ends the batch.
+    /// </summary>
+    public List<GenerationJob> DequeueBatch(int maxCount, long maxTokens, bool preferShort, Func<GenerationJob, bool>? accept = null)
     {
         var batch = new List<GenerationJob>();
         long tokens = 0;
         while (batch.Count < maxCount && Peek(preferShort) is { } next)
         {
-            if (batch.Count > 0 && tokens + next.PromptTokens > maxTokens)
+            if ((batch.Count > 0 && tokens + next.PromptTokens > maxTokens) || (accept is not null && !accept(next)))
             {
                 break;
             }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using MoeDapr.Model;
 using MoeDapr.Router.Options;
@@ -20,38 +21,33 @@ public sealed class ServedModel(string name, int contextLength, ITextTokenizer t
     public DateTimeOffset Created { get; } = created;
 }
 
-/// <summary>Loads a tokenizer and chat template for a checkpoint folder (implemented over MoeDapr.Model's loaders).</summary>
-public interface ITokenizerSource
-{
-    (ITextTokenizer Tokenizer, IChatTemplate ChatTemplate) Load(string modelDir, ModelConfig config);
-}
-
-/// <summary>Builds the <see cref="ServedModel"/> from <c>Router:Model</c> at start; errors name the setting.</summary>
+/// <summary>Builds the <see cref="ServedModel"/> from the <c>Model</c> settings at start (config, tokenizer, chat template; no weights).</summary>
 public static class ServedModelLoader
 {
-    public static ServedModel Load(ModelOptions options, ITokenizerSource tokenizers, TimeProvider time)
+    public static ServedModel Load(ModelOptions options, TimeProvider time)
     {
         if (string.IsNullOrWhiteSpace(options.Path))
         {
-            throw new OptionsValidationException(ModelOptions.Section, typeof(ModelOptions),
-                [$"{ModelOptions.Section}:Path must name the checkpoint folder (config.json, tokenizer.json) the workers serve"]);
+            throw Invalid($"{ModelOptions.Section}:Path must name the checkpoint folder (config.json, tokenizer.json) the workers serve");
         }
 
         var dir = Path.GetFullPath(options.Path);
-        ModelConfig config;
+        ModelFolder folder;
+        ITextTokenizer tokenizer;
         try
         {
-            config = ModelConfig.Load(dir);
+            folder = ModelFolder.Load(dir);
+            tokenizer = folder.Tokenizer; // the router tokenizes every text prompt: a folder without one cannot serve
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelFormatException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ModelFormatException or JsonException)
         {
-            throw new OptionsValidationException(ModelOptions.Section, typeof(ModelOptions),
-                [$"{ModelOptions.Section}:Path '{dir}' is not a usable checkpoint: {ex.Message}"]);
+            throw Invalid($"{ModelOptions.Section}:Path '{dir}' is not a usable checkpoint: {ex.Message}");
         }
 
-        var (tokenizer, template) = tokenizers.Load(dir, config);
         var name = string.IsNullOrWhiteSpace(options.Name) ? new DirectoryInfo(dir).Name : options.Name;
-        var context = options.ContextLength > 0 ? options.ContextLength : config.MaxPositionEmbeddings;
-        return new ServedModel(name, context, tokenizer, template, time.GetUtcNow());
+        var context = options.ContextLength > 0 ? options.ContextLength : folder.Config.MaxPositionEmbeddings;
+        return new ServedModel(name, context, tokenizer, folder.ChatTemplate, time.GetUtcNow());
     }
+
+    private static OptionsValidationException Invalid(string message) => new(ModelOptions.Section, typeof(ModelOptions), [message]);
 }

@@ -10,7 +10,7 @@ namespace MoeDapr.Contracts.KvTransfer;
 public sealed class KvReader : IAsyncDisposable
 {
     private readonly KvTransferClient _client;
-    private readonly KvNativeBuffer? _localBuffer;
+    private KvNativeBuffer? _localBuffer;
     private readonly nint _address;
     private readonly ulong _checksum;
     private bool _verified;
@@ -101,7 +101,12 @@ public sealed class KvReader : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _localBuffer?.Dispose();
+        var buffer = Interlocked.Exchange(ref _localBuffer, null);
+        if (buffer is not null)
+        {
+            _client.ReturnBuffer(buffer);
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -123,7 +128,7 @@ public sealed class KvReader : IAsyncDisposable
             throw new KvTransferException($"malformed handle '{location.Handle}'");
         }
 
-        var buffer = new KvNativeBuffer(location.SizeBytes);
+        var buffer = client.RentBuffer(location.SizeBytes);
         try
         {
             // PullAsync hashes as bytes arrive and throws on a short or corrupted stream.
@@ -137,7 +142,7 @@ public sealed class KvReader : IAsyncDisposable
         }
         catch
         {
-            buffer.Dispose();
+            client.ReturnBuffer(buffer);
             throw;
         }
     }

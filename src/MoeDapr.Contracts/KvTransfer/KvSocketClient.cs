@@ -6,8 +6,48 @@ namespace MoeDapr.Contracts.KvTransfer;
 /// <summary>Client side of the socket data plane: one connection per push or pull.</summary>
 public static class KvSocketClient
 {
+    /// <summary>Stall allowance of every transfer; the payload's own time is added at a floor of 100 MB/s.</summary>
+    public static readonly TimeSpan BaseTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The deadline of a transfer of <paramref name="bytes"/>: a stalled peer fails it instead of hanging it.</summary>
+    public static TimeSpan TimeoutFor(long bytes) => BaseTimeout + TimeSpan.FromSeconds(bytes / 100e6);
+
     /// <summary>Sends <paramref name="length"/> bytes at <paramref name="source"/> into an allocation; throws unless kv-transfer verified them.</summary>
-    public static async Task PushAsync(string host, int port, Guid handle, nint source, long length, ulong checksum, CancellationToken cancellationToken)
+    public static Task PushAsync(string host, int port, Guid handle, nint source, long length, ulong checksum, CancellationToken cancellationToken) =>
+        WithDeadlineAsync(
+            async token =>
+            {
+                await PushCoreAsync(host, port, handle, source, length, checksum, token).ConfigureAwait(false);
+                return 0;
+            },
+            length,
+            $"push of {KvHandle.Format(handle)} to {host}:{port}",
+            cancellationToken);
+
+    /// <summary>
+    /// Pulls a committed allocation into <paramref name="destination"/> (at least <paramref name="capacity"/> bytes),
+    /// hashing as it arrives; throws <see cref="KvTransferIntegrityException"/> if the bytes are short or do not match.
+    /// Returns the byte count and checksum.
+    /// </summary>
+    public static Task<(long Length, ulong Checksum)> PullAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken) =>
+        WithDeadlineAsync(token => PullCoreAsync(host, port, handle, destination, capacity, token), capacity, $"pull of {KvHandle.Format(handle)} from {host}:{port}", cancellationToken);
+
+    private static async Task<T> WithDeadlineAsync<T>(Func<CancellationToken, Task<T>> transfer, long bytes, string what, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timeout = TimeoutFor(bytes);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return await transfer(deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new KvTransferException($"{what} did not finish within {timeout.TotalSeconds:F0} s", e);
+        }
+    }
+
+    private static async Task PushCoreAsync(string host, int port, Guid handle, nint source, long length, ulong checksum, CancellationToken cancellationToken)
     {
         using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Push, handle, length, checksum), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);
@@ -18,12 +58,7 @@ public static class KvSocketClient
         ThrowIfNotOk(done, handle, "push");
     }
 
-    /// <summary>
-    /// Pulls a committed allocation into <paramref name="destination"/> (at least <paramref name="capacity"/> bytes),
-    /// hashing as it arrives; throws <see cref="KvTransferIntegrityException"/> if the bytes are short or do not match.
-    /// Returns the byte count and checksum.
-    /// </summary>
-    public static async Task<(long Length, ulong Checksum)> PullAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken)
+    private static async Task<(long Length, ulong Checksum)> PullCoreAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken)
     {
         using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Pull, handle, 0, 0), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);

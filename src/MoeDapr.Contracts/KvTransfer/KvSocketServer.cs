@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.IO.Hashing;
 using System.Net;
 using System.Net.Sockets;
@@ -34,6 +35,7 @@ public sealed class KvSocketServer : IAsyncDisposable
     private readonly TimeSpan _ioTimeout;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Task, byte> _connections = new(); // awaited at dispose, so no transfer outlives the staging memory
     private Task? _acceptLoop;
 
     public KvSocketServer(IKvSocketStore store, IPEndPoint listenOn, int maxConnections, TimeSpan ioTimeout, TimeProvider? timeProvider = null)
@@ -76,7 +78,9 @@ public sealed class KvSocketServer : IAsyncDisposable
                 return;
             }
 
-            _ = ServeAsync(connection, cancellationToken);
+            var served = ServeAsync(connection, cancellationToken);
+            _connections.TryAdd(served, 0);
+            _ = served.ContinueWith(t => _connections.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
@@ -84,7 +88,7 @@ public sealed class KvSocketServer : IAsyncDisposable
     {
         using (connection)
         {
-            if (!await _slots.WaitAsync(0, stopping).ConfigureAwait(false))
+            if (!_slots.Wait(0))
             {
                 await TrySendBusyAsync(connection, stopping).ConfigureAwait(false);
                 return;
@@ -115,7 +119,7 @@ public sealed class KvSocketServer : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or InvalidDataException)
+            catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or InvalidDataException or ObjectDisposedException)
             {
                 if (!stopping.IsCancellationRequested)
                 {
@@ -228,6 +232,16 @@ public sealed class KvSocketServer : IAsyncDisposable
         if (_acceptLoop is not null)
         {
             await _acceptLoop.ConfigureAwait(false);
+        }
+
+        // Cancelled transfers end promptly; the bound only guards against a wedged peer.
+        try
+        {
+            await Task.WhenAll(_connections.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            ConnectionFailed?.Invoke(e);
         }
 
         _stopping.Dispose();

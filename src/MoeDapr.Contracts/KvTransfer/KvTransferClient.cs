@@ -29,7 +29,12 @@ public sealed class KvTransferClientOptions
 /// </summary>
 public sealed class KvTransferClient(IKvTransferControl control, KvTransferClientOptions options) : IDisposable
 {
+    /// <summary>Socket-plane buffers kept for reuse: a fresh buffer pays a page fault per 4 KiB on first touch.</summary>
+    private const int PooledBuffers = 4;
+
     private readonly ConcurrentDictionary<string, Lazy<KvSharedMemoryFile>> _mappings = new(StringComparer.Ordinal);
+    private readonly List<KvNativeBuffer> _pool = [];
+    private bool _disposed;
 
     public IKvTransferControl Control => control;
 
@@ -110,8 +115,57 @@ public sealed class KvTransferClient(IKvTransferControl control, KvTransferClien
         }
     }
 
+    /// <summary>A page-aligned buffer of at least <paramref name="length"/> bytes (at most twice that), reused when one is pooled.</summary>
+    internal KvNativeBuffer RentBuffer(long length)
+    {
+        lock (_pool)
+        {
+            var index = _pool.FindIndex(b => b.Length >= length && b.Length <= 2 * length);
+            if (index >= 0)
+            {
+                var buffer = _pool[index];
+                _pool.RemoveAt(index);
+                return buffer;
+            }
+        }
+
+        return new KvNativeBuffer(length);
+    }
+
+    /// <summary>Keeps up to <see cref="PooledBuffers"/> buffers, largest first; frees the rest.</summary>
+    internal void ReturnBuffer(KvNativeBuffer buffer)
+    {
+        lock (_pool)
+        {
+            if (_disposed)
+            {
+                buffer.Dispose();
+                return;
+            }
+
+            _pool.Add(buffer);
+            _pool.Sort((a, b) => b.Length.CompareTo(a.Length));
+            if (_pool.Count <= PooledBuffers)
+            {
+                return;
+            }
+
+            buffer = _pool[^1];
+            _pool.RemoveAt(_pool.Count - 1);
+        }
+
+        buffer.Dispose();
+    }
+
     public void Dispose()
     {
+        lock (_pool)
+        {
+            _disposed = true;
+            _pool.ForEach(b => b.Dispose());
+            _pool.Clear();
+        }
+
         foreach (var mapping in _mappings.Values)
         {
             if (mapping.IsValueCreated)

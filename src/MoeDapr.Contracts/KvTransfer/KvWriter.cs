@@ -12,7 +12,7 @@ namespace MoeDapr.Contracts.KvTransfer;
 public sealed class KvWriter : IAsyncDisposable
 {
     private readonly KvTransferClient _client;
-    private readonly KvNativeBuffer? _localBuffer;
+    private KvNativeBuffer? _localBuffer;
     private readonly nint _address;
     private readonly XxHash3 _hasher = new();
     private long _sequentialPosition;
@@ -103,13 +103,13 @@ public sealed class KvWriter : IAsyncDisposable
 
         var committed = await _client.Control.CommitAsync(Handle, new KvCommitRequest(written, KvChecksum.ToHex(checksum)), cancellationToken).ConfigureAwait(false);
         _finished = true;
-        _localBuffer?.Dispose();
+        ReturnLocalBuffer();
         return committed;
     }
 
     public async ValueTask DisposeAsync()
     {
-        _localBuffer?.Dispose();
+        ReturnLocalBuffer();
         if (!_finished)
         {
             _finished = true;
@@ -124,12 +124,21 @@ public sealed class KvWriter : IAsyncDisposable
         }
     }
 
+    private void ReturnLocalBuffer()
+    {
+        var buffer = Interlocked.Exchange(ref _localBuffer, null);
+        if (buffer is not null)
+        {
+            _client.ReturnBuffer(buffer);
+        }
+    }
+
     internal static KvWriter ForSharedMemory(KvTransferClient client, KvAllocateResponse allocation, KvSharedMemoryFile mapping) =>
         new(client, allocation, mapping.AddressOf(allocation.Endpoint.SharedMemoryOffset, allocation.SizeBytes), null);
 
     internal static KvWriter ForSocket(KvTransferClient client, KvAllocateResponse allocation)
     {
-        var buffer = new KvNativeBuffer(allocation.SizeBytes);
+        var buffer = client.RentBuffer(allocation.SizeBytes);
         return new KvWriter(client, allocation, buffer.Address, buffer);
     }
 }

@@ -13,11 +13,11 @@ public sealed unsafe class SafetensorsFile : IDisposable
     /// <summary>Largest single copy; spans are limited to 2 GiB.</summary>
     private const long CopyChunkBytes = 1L << 30;
 
-    private readonly MemoryMappedFile? _map;
-    private readonly MemoryMappedViewAccessor? _view;
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
     private byte* _pointer;
 
-    private SafetensorsFile(SafetensorsHeader header, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* pointer)
+    private SafetensorsFile(SafetensorsHeader header, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer)
     {
         Header = header;
         _map = map;
@@ -116,8 +116,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
 
         _pointer = null;
-        _view!.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
-        _map!.Dispose();
+        _map.Dispose();
     }
 }

@@ -13,29 +13,20 @@ public readonly record struct TokenLogprob(int TokenId, float Logprob);
 /// </summary>
 public static class Sampler
 {
-    public static SampledToken Sample(ReadOnlySpan<float> logits, SamplingParams sampling, IReadOnlyList<int> previousOutput, ulong seed)
+    /// <param name="logits">One row of next-token logits.</param>
+    /// <param name="sampling">The sequence's sampling parameters.</param>
+    /// <param name="previousOutput">Tokens generated so far (penalties; their count is the draw index).</param>
+    /// <param name="seed">The sequence's seed.</param>
+    /// <param name="logSumExp">log Σ exp(logits) when already computed (used only without penalties).</param>
+    public static SampledToken Sample(ReadOnlySpan<float> logits, SamplingParams sampling, IReadOnlyList<int> previousOutput, ulong seed, float? logSumExp = null)
     {
         ArgumentNullException.ThrowIfNull(sampling);
         ArgumentNullException.ThrowIfNull(previousOutput);
         var vocab = logits.Length;
         var work = new float[vocab];
         logits.CopyTo(work);
-        ApplyPenalties(work, sampling, previousOutput);
-
-        // log-softmax of the penalised logits, in double for the normaliser.
-        var max = float.NegativeInfinity;
-        for (var i = 0; i < vocab; i++)
-        {
-            max = Math.Max(max, work[i]);
-        }
-
-        double sum = 0;
-        for (var i = 0; i < vocab; i++)
-        {
-            sum += Math.Exp(work[i] - max);
-        }
-
-        var logNorm = max + (float)Math.Log(sum);
+        var penalised = ApplyPenalties(work, sampling, previousOutput);
+        var logNorm = !penalised && logSumExp is { } known ? known : LogSumExp(work);
         int chosen;
         if (sampling.Temperature <= 0)
         {
@@ -50,11 +41,30 @@ public static class Sampler
         return new SampledToken(chosen, work[chosen] - logNorm, top);
     }
 
-    private static void ApplyPenalties(float[] logits, SamplingParams sampling, IReadOnlyList<int> output)
+    /// <summary>log Σ exp(x), with the sum in double.</summary>
+    private static float LogSumExp(float[] work)
+    {
+        var vocab = work.Length;
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < vocab; i++)
+        {
+            max = Math.Max(max, work[i]);
+        }
+
+        double sum = 0;
+        for (var i = 0; i < vocab; i++)
+        {
+            sum += Math.Exp(work[i] - max);
+        }
+
+        return max + (float)Math.Log(sum);
+    }
+
+    private static bool ApplyPenalties(float[] logits, SamplingParams sampling, IReadOnlyList<int> output)
     {
         if ((sampling.PresencePenalty == 0 && sampling.FrequencyPenalty == 0) || output.Count == 0)
         {
-            return;
+            return false;
         }
 
         var counts = new Dictionary<int, int>();
@@ -67,6 +77,8 @@ public static class Sampler
         {
             logits[token] -= (float)(sampling.PresencePenalty + (sampling.FrequencyPenalty * count));
         }
+
+        return true;
     }
 
     private static int ArgMax(float[] values)

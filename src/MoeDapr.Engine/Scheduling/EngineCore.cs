@@ -102,6 +102,19 @@ internal sealed class EngineCore : IDisposable
         return true;
     }
 
+    /// <summary>Fails every waiting and running sequence with <paramref name="error"/> and frees their blocks.</summary>
+    public void FailAll(Exception error)
+    {
+        foreach (var s in _running.Concat(_waiting).ToArray())
+        {
+            FreeBlocks(s);
+            s.Sink.OnFailed(s, error);
+        }
+
+        _running.Clear();
+        _waiting.Clear();
+    }
+
     /// <summary>Aborts everything (shutdown).</summary>
     public void AbortAll()
     {
@@ -194,9 +207,12 @@ internal sealed class EngineCore : IDisposable
             BlockTables = batch.Select(x => (IReadOnlyList<int>)x.Sequence.Blocks).ToArray(),
         };
         float[] logits;
+        float[] logSumExp;
         using (NewDisposeScope())
         {
-            logits = _model.Forward(forward, _cache).cpu().data<float>().ToArray(); // [B * vocab]
+            var output = _model.Forward(forward, _cache); // [B, vocab] fp32
+            logSumExp = output.logsumexp(-1).cpu().data<float>().ToArray(); // [B], saves a pass over the vocabulary per sequence on the host
+            logits = output.cpu().data<float>().ToArray(); // [B * vocab]
         }
 
         Steps++;
@@ -205,26 +221,22 @@ internal sealed class EngineCore : IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (s, n) = batch[i];
+            PromptTokens += Math.Max(0, Math.Min(s.Computed + n, s.PromptLength) - s.Computed);
             s.Computed += n;
             computed += n;
             RegisterFullBlocks(s);
             if (s.Remaining == 0)
             {
-                SampleNext(s, new ReadOnlySpan<float>(logits, i * vocab, vocab));
+                SampleNext(s, new ReadOnlySpan<float>(logits, i * vocab, vocab), logSumExp[i]);
             }
-        }
-
-        if (batch[0].Count > 1 || batch.Count == 1 && batch[0].Sequence.Output.Count == 0)
-        {
-            PromptTokens += computed;
         }
 
         RecordThroughput(computed);
     }
 
-    private void SampleNext(Sequence s, ReadOnlySpan<float> row)
+    private void SampleNext(Sequence s, ReadOnlySpan<float> row, float logSumExp)
     {
-        var sampled = Sampler.Sample(row, s.Sampling, s.Output, s.Seed);
+        var sampled = Sampler.Sample(row, s.Sampling, s.Output, s.Seed, logSumExp);
         s.Output.Add(sampled.TokenId);
         s.Tokens.Add(sampled.TokenId);
         GeneratedTokens++;

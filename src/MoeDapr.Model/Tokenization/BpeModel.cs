@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Text;
 
 namespace MoeDapr.Model.Tokenization;
 
@@ -188,14 +187,15 @@ public sealed class BpeModel
             alive[i] = true;
         }
 
-        // Element: (left position, left id, right id); priority: rank, then position.
-        var queue = new PriorityQueue<(int Pos, int Left, int Right), (int Rank, int Pos)>();
+        // Element: (left position, left id, right id); priority: rank in the high half, position in the low half,
+        // so the lowest rank wins and, among equal ranks, the leftmost pair.
+        var queue = new PriorityQueue<(int Pos, int Left, int Right), long>(n);
         void Push(int pos)
         {
             var right = next[pos];
             if (right >= 0 && _merges.TryGetValue(PairKey.Of(ids[pos], ids[right]), out var merge))
             {
-                queue.Enqueue((pos, ids[pos], ids[right]), (merge.Rank, pos));
+                queue.Enqueue((pos, ids[pos], ids[right]), ((long)merge.Rank << 32) | (uint)pos);
             }
         }
 
@@ -235,16 +235,5 @@ public sealed class BpeModel
         }
 
         return result.ToArray();
-    }
-
-    internal static string Describe(string token)
-    {
-        var builder = new StringBuilder();
-        foreach (var c in token)
-        {
-            builder.Append(char.IsControl(c) ? $"\\u{(int)c:X4}" : c);
-        }
-
-        return builder.ToString();
     }
 }

@@ -321,7 +321,7 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
         var vocab = new Dictionary<string, int>(vocabJson.Count, StringComparer.Ordinal);
         foreach (var (token, value) in vocabJson)
         {
-            vocab[token] = value is JsonValue v && v.TryGetValue<int>(out var id) && id >= 0
+            vocab[token] = JsonFields.TryInt(value, out var id) && id >= 0
                 ? id
                 : throw new ModelFormatException($"{source}: model.vocab[\"{token}\"] must be a non-negative integer id");
         }
@@ -430,13 +430,15 @@ public sealed class HuggingFaceTokenizer : ITextTokenizer
                         ?? throw new ModelFormatException($"{source}: post_processor.single holds an entry that is neither Sequence nor SpecialToken");
                     var ids = node["special_tokens"]?[name]?["ids"] as JsonArray
                         ?? throw new ModelFormatException($"{source}: post_processor.special_tokens has no ids for \"{name}\"");
-                    (seenSequence ? after : before).AddRange(ids.Select(id => id!.GetValue<int>()));
+                    (seenSequence ? after : before).AddRange(ids.Select(id => JsonFields.TryInt(id, out var value)
+                        ? value
+                        : throw new ModelFormatException($"{source}: post_processor.special_tokens[\"{name}\"].ids must be integers")));
                 }
 
                 return (before.ToArray(), after.ToArray());
             case "RobertaProcessing" or "BertProcessing":
-                var cls = node["cls"]?[1]?.GetValue<int>() ?? throw new ModelFormatException($"{source}: post_processor.cls must be [token, id]");
-                var sep = node["sep"]?[1]?.GetValue<int>() ?? throw new ModelFormatException($"{source}: post_processor.sep must be [token, id]");
+                var cls = JsonFields.TryInt(node["cls"]?[1], out var clsId) ? clsId : throw new ModelFormatException($"{source}: post_processor.cls must be [token, id]");
+                var sep = JsonFields.TryInt(node["sep"]?[1], out var sepId) ? sepId : throw new ModelFormatException($"{source}: post_processor.sep must be [token, id]");
                 return ([cls], [sep]);
             default:
                 throw new ModelFormatException(

@@ -34,7 +34,7 @@ internal static class TokenizerJson
     public static int? Int(JsonNode node, string key, string source) => node[key] switch
     {
         null => null,
-        JsonValue v when v.TryGetValue<int>(out var i) => i,
+        var v when JsonFields.TryInt(v, out var i) => i,
         var other => throw new ModelFormatException($"{source}: \"{key}\" must be an integer (got {other.ToJsonString()})"),
     };
 

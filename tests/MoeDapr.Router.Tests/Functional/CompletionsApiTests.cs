@@ -184,6 +184,7 @@ public sealed class CompletionsApiTests : IDisposable
         { "/v1/chat/completions", """{"model":"test-moe","messages":[]}""", "messages", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":"hi"}""", "messages", "invalid_type" },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"wizard","content":"hi"}]}""", "messages[0].role", null },
+        { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"assistant","content":"hi"}]}""", "messages", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user"}]}""", "messages[0].content", "missing_required_parameter" },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user","content":[{"type":"image_url"}]}]}""", "messages[0].content[0]", null },
         { "/v1/chat/completions", """{"model":"test-moe","messages":[{"role":"user","content":"hi"}],"top_logprobs":2}""", "top_logprobs", null },
@@ -216,6 +217,28 @@ public sealed class CompletionsApiTests : IDisposable
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(MoeDaprHeaders.Priority, await response.Content.ReadAsStringAsync());
+    }
+
+    [Theory]
+    [InlineData("\"high\"", null, RequestPriority.High)]
+    [InlineData("-1", null, RequestPriority.High)] // vLLM's integer priority: lower runs earlier
+    [InlineData("0", null, RequestPriority.Normal)]
+    [InlineData("5", null, RequestPriority.Low)]
+    [InlineData(null, "low", RequestPriority.Low)]
+    [InlineData("\"normal\"", "low", RequestPriority.Normal)] // the body field wins over the header
+    public async Task CreateCompletion_Priority_FromFieldOrHeaderReachesTheWorkers(string? field, string? header, RequestPriority expected)
+    {
+        var json = field is null ? """{"model":"test-moe","prompt":"hi","max_tokens":2}""" : $$"""{"model":"test-moe","prompt":"hi","max_tokens":2,"priority":{{field}}}""";
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = Json(json) };
+        if (header is not null)
+        {
+            request.Headers.Add(MoeDaprHeaders.Priority, header);
+        }
+
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, Assert.Single(_factory.Workers.DecodeCalls).Request.Priority);
     }
 
     [Fact]

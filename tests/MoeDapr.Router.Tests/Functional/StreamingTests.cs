@@ -92,6 +92,42 @@ public sealed class StreamingTests : IDisposable
     }
 
     [Fact]
+    public async Task CreateCompletion_StreamDecodeFailsAfterFirstToken_RetriedWithTheSameFirstTokenAndText()
+    {
+        // "decode" looks idle but fails; "decode-2" looks busier, so it is only the retry.
+        _factory.Announce("decode-2", MoeDapr.Contracts.WorkerRole.Decode, running: 30);
+        _factory.Workers.FailingDecode.Add(MoeDapr.Contracts.AppIds.Decode);
+
+        var events = await StreamAsync("/v1/completions", $$"""{"model":"test-moe","prompt":"{{new string('r', 60)}}","max_tokens":8,"stream":true}""");
+
+        var text = string.Concat(events[..^1].Select(e => (string?)JsonNode.Parse(e)!["choices"]![0]!["text"] ?? string.Empty));
+        Assert.Equal(_factory.Workers.Script[..8], text);
+        var calls = _factory.Workers.DecodeCalls.ToArray();
+        Assert.Equal([MoeDapr.Contracts.AppIds.Decode, "decode-2"], calls.Select(c => c.AppId));
+        Assert.NotNull(calls[1].Request.FirstToken);
+        Assert.Null(calls[1].Request.KvHandle); // the retry prefills locally but keeps the token the client already has
+    }
+
+    [Fact]
+    public async Task CreateCompletion_StreamWithRemotePrefill_FirstTokenReachesTheClientBeforeDecodeProducesAny()
+    {
+        _factory.Workers.DecodeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions")
+        {
+            Content = new StringContent($$"""{"model":"test-moe","prompt":"{{new string('f', 60)}}","max_tokens":5,"stream":true}""", Encoding.UTF8, "application/json"),
+        };
+        using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+
+        var first = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(_factory.Workers.Script[..1], (string)JsonNode.Parse(first!["data: ".Length..])!["choices"]![0]!["text"]!);
+        _factory.Workers.DecodeGate.SetResult();
+        var rest = await reader.ReadToEndAsync();
+        Assert.EndsWith("data: [DONE]\n\n", rest);
+    }
+
+    [Fact]
     public async Task CreateCompletion_ClientDisconnectsMidStream_CancelsTheDecodeCall()
     {
         _factory.Workers.TokenDelay = TimeSpan.FromMilliseconds(50);

@@ -50,6 +50,9 @@ public sealed class FakeChatTemplate : IChatTemplate
 {
     public string Name => "test";
 
+    /// <summary>Like real templates it has rules: a conversation may not open with the assistant.</summary>
     public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
-        string.Concat(messages.Select(m => $"<{m.Role}>{m.Content}\n")) + (addGenerationPrompt ? "<assistant>" : string.Empty);
+        messages[0].Role == "assistant"
+            ? throw new ArgumentException("a conversation may not open with the assistant", nameof(messages))
+            : string.Concat(messages.Select(m => $"<{m.Role}>{m.Content}\n")) + (addGenerationPrompt ? "<assistant>" : string.Empty);
 }

@@ -81,7 +81,7 @@ public sealed class FakeWorkers : IWorkerClient
                 await gate.Task.WaitAsync(cancellationToken);
             }
 
-            var start = request.IsLocalPrefill ? 0 : 1;
+            var start = request.FirstToken is null ? 0 : 1;
             var produced = start;
             for (var i = start; i < request.Sampling.MaxTokens; i++)
             {

@@ -24,8 +24,11 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
-    public RouterFactory(IDictionary<string, string?>? settings = null)
+    private readonly bool _withModel;
+
+    public RouterFactory(IDictionary<string, string?>? settings = null, bool withModel = true)
     {
+        _withModel = withModel;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
@@ -72,7 +75,11 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(_settings));
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton(new ServedModel(ModelName, ContextLength, new FakeTokenizer(), new FakeChatTemplate(), DateTimeOffset.UnixEpoch));
+            if (_withModel)
+            {
+                services.AddSingleton(new ServedModel(ModelName, ContextLength, new FakeTokenizer(), new FakeChatTemplate(), DateTimeOffset.UnixEpoch));
+            }
+
             services.AddSingleton<IWorkerClient>(Workers);
             services.AddSingleton<ICompletionSink>(new RecordingSink(Completions));
         });

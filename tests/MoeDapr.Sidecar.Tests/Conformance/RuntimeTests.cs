@@ -157,4 +157,71 @@ public sealed class RuntimeTests
 
         Assert.Equal("finally", await call.WaitAsync(Sidecars.Timeout));
     }
+
+    [Fact]
+    public async Task ActorPlacement_TwoHostsOfAType_EachIdAlwaysOnOneHost()
+    {
+        static Task<TestApp> HostAsync(string name) => TestApp.StartAsync(null, web =>
+        {
+            web.MapGet("/dapr/config", () => Results.Json(new { entities = new[] { "Where" } }));
+            web.MapPut("/actors/Where/{id}/method/host", () => Results.Text(name));
+        });
+        await using var first = await HostAsync("first");
+        await using var second = await HostAsync("second");
+        using var components = Components.Create("memory");
+        await using var environment = new MoeDapr.Sidecar.Hosting.SidecarEnvironment();
+        await using var firstSidecar = await Sidecars.StartAsync("where-app", components, first.Port, environment: environment);
+        await using var secondSidecar = await Sidecars.StartAsync("where-app", components, second.Port, environment: environment);
+        using var http = new HttpClient();
+
+        var placements = new Dictionary<string, HashSet<string>>();
+        foreach (var sidecar in new[] { firstSidecar, secondSidecar, firstSidecar })
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                using var answer = await http.PutAsync($"{sidecar.HttpEndpoint}/v1.0/actors/Where/id-{i}/method/host", null);
+                var host = await answer.Content.ReadAsStringAsync();
+                placements.TryAdd($"id-{i}", []);
+                placements[$"id-{i}"].Add(host);
+            }
+        }
+
+        Assert.All(placements.Values, hosts => Assert.Single(hosts));
+        Assert.Equal(["first", "second"], placements.Values.Select(h => h.Single()).Distinct().Order());
+    }
+
+    [Fact]
+    public async Task HttpStateApi_EtagsBulkAndTransaction_AnswerLikeDaprd()
+    {
+        using var components = Components.Create("memory");
+        await using var sidecar = await Sidecars.StartAsync("http-state", components);
+        using var http = new HttpClient { BaseAddress = new Uri(sidecar.HttpEndpoint) };
+
+        using var saved = await http.PostAsJsonAsync("/v1.0/state/statestore", new[] { new { key = "a", value = new { n = 1 } } });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, saved.StatusCode);
+        using var got = await http.GetAsync("/v1.0/state/statestore/a");
+        Assert.Equal("1", got.Headers.ETag?.Tag ?? got.Headers.GetValues("ETag").Single());
+        Assert.Equal("""{"n":1}""", await got.Content.ReadAsStringAsync());
+
+        using var stale = await http.PostAsJsonAsync("/v1.0/state/statestore", new[] { new { key = "a", value = new { n = 2 }, etag = "7" } });
+        Assert.Equal(System.Net.HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Contains("\"errorCode\":\"ERR_STATE_SAVE\"", await stale.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        using var transaction = await http.PostAsJsonAsync("/v1.0/state/statestore/transaction", new
+        {
+            operations = new object[]
+            {
+                new { operation = "upsert", request = new { key = "b", value = "x" } },
+                new { operation = "delete", request = new { key = "a" } },
+            },
+        });
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, transaction.StatusCode);
+        var bulk = await (await http.PostAsJsonAsync("/v1.0/state/statestore/bulk", new { keys = new[] { "a", "b" } })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.False(bulk[0].TryGetProperty("data", out _));
+        Assert.Equal("x", bulk[1].GetProperty("data").GetString());
+
+        using var missingStore = await http.GetAsync("/v1.0/state/nostore/a");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, missingStore.StatusCode);
+        Assert.Contains("ERR_STATE_STORE_NOT_FOUND", await missingStore.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
 }

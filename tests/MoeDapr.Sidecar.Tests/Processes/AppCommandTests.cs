@@ -12,7 +12,7 @@ public sealed class AppCommandTests
         using var components = Components.Create("memory");
         var marker = Path.Combine(components.Path, "env.txt");
         var (http, grpc, appPort) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
-        var args = ProcessArgs.For("cmd-app", appPort, http, grpc, components.Path, ProcessArgs.NewRegistry());
+        var args = ProcessArgs.For("cmd-app", appPort, http, grpc, components.Path, ProcessArgs.NewRegistry(components));
         args.AddRange(["--", "sh", "-c", $"echo \"$APP_ID $APP_PORT $DAPR_HTTP_PORT $DAPR_GRPC_PORT $$\" > {marker}.tmp && mv {marker}.tmp {marker} && exec sleep 120"]);
 
         await using var sidecar = await Sidecars.StartProcessAsync(args);
@@ -36,7 +36,7 @@ public sealed class AppCommandTests
     public async Task AppCommand_Exits_SidecarExitsWithItsCode()
     {
         using var components = Components.Create("memory");
-        var args = ProcessArgs.For("short-app", null, 0, 0, components.Path, ProcessArgs.NewRegistry());
+        var args = ProcessArgs.For("short-app", null, 0, 0, components.Path, ProcessArgs.NewRegistry(components));
         args.AddRange(["--", "sh", "-c", "exit 3"]);
 
         await using var sidecar = await Sidecars.StartProcessAsync(args, waitHealthy: false);

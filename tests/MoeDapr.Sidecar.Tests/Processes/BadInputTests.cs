@@ -42,7 +42,7 @@ public sealed class BadInputTests
             """);
 
         await using var sidecar = await Sidecars.StartProcessAsync(
-            ["--app-id", "bad", "--dapr-http-port", "0", "--dapr-grpc-port", "0", "--resources-path", components.Path, "--registry-path", ProcessArgs.NewRegistry()],
+            ["--app-id", "bad", "--dapr-http-port", "0", "--dapr-grpc-port", "0", "--resources-path", components.Path, "--registry-path", ProcessArgs.NewRegistry(components)],
             waitHealthy: false);
         Assert.True(sidecar.Process.WaitForExit(30_000));
 
@@ -82,7 +82,7 @@ public sealed class BadInputTests
         using var components = Components.Create("memory");
         var (httpPort, grpcPort) = (FreePort.Next(), FreePort.Next());
         await using var sidecar = await Sidecars.StartProcessAsync(
-            ProcessArgs.For("guarded", null, httpPort, grpcPort, components.Path, ProcessArgs.NewRegistry()),
+            ProcessArgs.For("guarded", null, httpPort, grpcPort, components.Path, ProcessArgs.NewRegistry(components)),
             new Dictionary<string, string> { ["DAPR_API_TOKEN"] = "s3cret" });
         var http = $"http://127.0.0.1:{httpPort}";
         var grpc = $"http://127.0.0.1:{grpcPort}";

@@ -33,7 +33,9 @@ public sealed class MultiAppTests
         await using var alpha = await TestApp.StartAsync(null, app => app.MapGet("/ping", () => "pong"));
         using var components = Components.Create("memory");
         var (alphaHttp, alphaGrpc, betaHttp) = (FreePort.Next(), FreePort.Next(), FreePort.Next());
-        var runFile = Path.Combine(components.Path, "..", $"run-{Guid.NewGuid():N}.yaml");
+        // In a subfolder: resources are read from the top of the folder only.
+        var runFile = Path.Combine(components.Path, "run", "dapr.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(runFile)!);
         await File.WriteAllTextAsync(runFile, string.Format(CultureInfo.InvariantCulture, """
             version: 1
             common:
@@ -48,7 +50,7 @@ public sealed class MultiAppTests
                 daprHTTPPort: {5}
             """, components.Path, alpha.Port, alphaHttp, alphaGrpc, beta.Port, betaHttp));
 
-        await using var sidecars = await Sidecars.StartProcessAsync(["run", "-f", runFile, "--registry-path", ProcessArgs.NewRegistry()]);
+        await using var sidecars = await Sidecars.StartProcessAsync(["run", "-f", runFile, "--registry-path", ProcessArgs.NewRegistry(components)]);
         await sidecars.WaitForLineAsync(l => l.Contains("app=beta", StringComparison.Ordinal), Sidecars.Timeout);
         using var client = new DaprClientBuilder().UseHttpEndpoint($"http://127.0.0.1:{alphaHttp}").UseGrpcEndpoint($"http://127.0.0.1:{alphaGrpc}").Build();
         await client.WaitForSidecarAsync(new CancellationTokenSource(Sidecars.Timeout).Token);
@@ -57,7 +59,6 @@ public sealed class MultiAppTests
         Assert.Equal("beta called by alpha", await toBeta.GetStringAsync("/who"));
         await client.PublishEventAsync("pubsub", "notes", new Note("from alpha"));
         await Poll.UntilAsync(() => inbox.Contains("from alpha"), Sidecars.Timeout, "beta to receive alpha's event");
-        File.Delete(runFile);
     }
 
     [Fact]
@@ -66,7 +67,7 @@ public sealed class MultiAppTests
         var inbox = new ConcurrentQueue<string>();
         await using var beta = await StartBetaAsync(inbox);
         using var components = Components.Create("memory");
-        var registry = ProcessArgs.NewRegistry();
+        var registry = ProcessArgs.NewRegistry(components);
         var (alphaHttp, alphaGrpc, betaHttp, betaGrpc) = (FreePort.Next(), FreePort.Next(), FreePort.Next(), FreePort.Next());
 
         await using var betaSidecar = await Sidecars.StartProcessAsync(ProcessArgs.For("beta", beta.Port, betaHttp, betaGrpc, components.Path, registry));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Processes;
 
@@ -24,5 +25,6 @@ internal static class ProcessArgs
         return args;
     }
 
-    public static string NewRegistry() => Path.Combine(Path.GetTempPath(), "moedapr-sidecar-tests", "registry-" + Guid.NewGuid().ToString("N"));
+    /// <summary>A registry folder of the test's own (inside its resources folder, removed with it).</summary>
+    public static string NewRegistry(Components components) => Path.Combine(components.Path, "registry");
 }

@@ -19,7 +19,7 @@ public sealed class RedisDurabilityTests(RedisServer redis) : IClassFixture<Redi
     public async Task Subscriber_KilledMidMessage_GetsMessageAgainAfterRestart()
     {
         using var components = Components.Create("redis", redis.Host);
-        var registry = ProcessArgs.NewRegistry();
+        var registry = ProcessArgs.NewRegistry(components);
         var appPort = FreePort.Next();
         var (http, grpc) = (FreePort.Next(), FreePort.Next());
         var entered = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -71,7 +71,7 @@ public sealed class RedisDurabilityTests(RedisServer redis) : IClassFixture<Redi
     public async Task Publish_WhileSubscriberSidecarRestarts_NothingIsLost()
     {
         using var components = Components.Create("redis", redis.Host);
-        var registry = ProcessArgs.NewRegistry();
+        var registry = ProcessArgs.NewRegistry(components);
         var received = new ConcurrentDictionary<string, int>();
         await using var app = await TestApp.StartAsync(null, web =>
         {

@@ -18,7 +18,7 @@ internal static class BenchKvCommand
     public static Command Create()
     {
         var size = new Option<int>("--size-mib") { Description = "Payload size in MiB.", DefaultValueFactory = _ => 256 };
-        var iterations = new Option<int>("--iterations") { Description = "Timed repetitions per measurement (best and median are printed).", DefaultValueFactory = _ => 5 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed rounds; each round runs the memory copy and every path once.", DefaultValueFactory = _ => 7 };
         var url = new Option<string?>("--url") { Description = "Control API of a running kv-transfer (app URL or the sidecar's .../v1.0/invoke/kv-transfer/method/)." };
         var hostId = new Option<string?>("--host-id") { Description = "Host id to present with --url (kv-transfer's KvTransfer:HostId enables shared memory)." };
         var command = new Command("kv", "KV transfer GB/s: shared memory vs a memory copy of the same size, and the socket plane.") { size, iterations, url, hostId };
@@ -53,7 +53,11 @@ internal static class BenchKvCommand
         return command;
     }
 
-    /// <summary>One run of the benchmark; every buffer is touched before timing so page faults stay out of the figures.</summary>
+    /// <summary>
+    /// One run of the benchmark. Every buffer is touched before timing so page faults stay out of the figures,
+    /// and the memory copy runs in the same round as each path, so a busy machine slows both alike. "Of copy"
+    /// prints best path vs best copy, then the median over rounds of copy time / path time.
+    /// </summary>
     private sealed class KvBench(long bytes, int iterations)
     {
         private readonly long _bytes = KvNativeBuffer.RoundUpToPage(bytes);
@@ -62,199 +66,184 @@ internal static class BenchKvCommand
         {
             using var source = Filled(new KvNativeBuffer(_bytes));
             using var destination = Filled(new KvNativeBuffer(_bytes));
-            Console.WriteLine($"payload {_bytes >> 20} MiB, {iterations} iterations, {Environment.ProcessorCount} cores (best / median GB/s, 1 GB = 1e9 bytes)");
-            var copy = Copy(source, destination);
-            Print("memory copy (Buffer.MemoryCopy)", copy, null);
-            RunSharedMemory(source, destination, copy);
-            await RunSocketInProcessAsync(source, destination, copy, cancellationToken).ConfigureAwait(false);
-            return 0;
-        }
+            Console.WriteLine($"payload {_bytes >> 20} MiB, {iterations} rounds, {Environment.ProcessorCount} cores (GB/s best / median, 1 GB = 1e9 bytes; % of copy best / median of rounds)");
 
-        private unsafe Timing Copy(KvNativeBuffer source, KvNativeBuffer destination) =>
-            Measure(() => Buffer.MemoryCopy(source.Pointer, destination.Pointer, _bytes, _bytes));
-
-        private unsafe void RunSharedMemory(KvNativeBuffer source, KvNativeBuffer destination, Timing copy)
-        {
             var directory = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
             var path = Path.Combine(directory, $"moedapr-kv-bench-{Environment.ProcessId}.arena");
             using var arena = KvSharedMemoryFile.Create(path, _bytes);
             using var producer = KvSharedMemoryFile.Open(path);
             using var consumer = KvSharedMemoryFile.Open(path);
-            var exported = producer.Pointer;
-            var staged = arena.Pointer;
-            var imported = consumer.Pointer;
-            Filled(exported, _bytes);
-            Filled(imported, _bytes);
+            arena.Prefault();
+            producer.Prefault();
+            consumer.Prefault();
             var expected = KvChecksum.Compute(source.Address, _bytes);
 
-            // Producer: export into the mapping, hashing each chunk while it is in cache.
-            var export = Measure(() => Check(ExportAndHash(source.Pointer, exported), expected));
-
-            // kv-transfer: re-hash the staged bytes at commit (its own mapping).
-            var verify = Measure(() => Check(KvChecksum.Compute((nint)staged, _bytes), expected));
-
-            // Consumer: import out of the mapping, verifying in the same pass.
-            var import = Measure(() => Check(ExportAndHash(imported, destination.Pointer), expected));
-
-            // The path one step after the other, as prefill → kv-transfer → decode run it.
-            var transfer = Measure(() =>
-            {
-                Check(ExportAndHash(source.Pointer, exported), expected);
-                Check(KvChecksum.Compute((nint)staged, _bytes), expected);
-            });
-            var endToEnd = Measure(() =>
-            {
-                Check(ExportAndHash(source.Pointer, exported), expected);
-                Check(KvChecksum.Compute((nint)staged, _bytes), expected);
-                Check(ExportAndHash(imported, destination.Pointer), expected);
-            });
-            Print("shm producer export + hash", export, copy);
-            Print("shm commit verification (kv-transfer)", verify, copy);
-            Print("shm consumer import + verify", import, copy);
-            Print("shm transfer: export + commit check", transfer, copy);
-            Print("shm end to end: + consumer import", endToEnd, copy);
-        }
-
-        private async Task RunSocketInProcessAsync(KvNativeBuffer source, KvNativeBuffer destination, Timing copy, CancellationToken cancellationToken)
-        {
             using var staging = Filled(new KvNativeBuffer(_bytes));
-            var store = new SingleSlotStore(staging);
-            await using var server = new KvSocketServer(store, new IPEndPoint(IPAddress.Loopback, 0), 4, TimeSpan.FromSeconds(30));
+            await using var server = new KvSocketServer(new SingleSlotStore(staging), new IPEndPoint(IPAddress.Loopback, 0), 4, TimeSpan.FromSeconds(30));
             server.Start();
             var port = server.LocalEndPoint.Port;
-            var checksum = KvChecksum.Compute(source.Address, _bytes);
             var handle = Guid.NewGuid();
 
-            var push = await MeasureAsync(() => KvSocketClient.PushAsync("127.0.0.1", port, handle, source.Address, _bytes, checksum, cancellationToken)).ConfigureAwait(false);
-            var pull = await MeasureAsync(() => KvSocketClient.PullAsync("127.0.0.1", port, handle, destination.Address, _bytes, cancellationToken)).ConfigureAwait(false);
-            Print("socket push (loopback TCP, hashed)", push, copy);
-            Print("socket pull (loopback TCP, verified)", pull, copy);
+            var shm = new SharedMemoryPath(source, destination, producer, arena, consumer, _bytes, expected);
+            await MeasureAsync(
+                _bytes,
+                ("memory copy (Buffer.MemoryCopy)", Sync(() => Copy(source, destination))),
+                ("shm producer export + hash", Sync(shm.Export)),
+                ("shm commit verification (kv-transfer)", Sync(shm.Verify)),
+                ("shm consumer import + verify", Sync(shm.Import)),
+                ("shm transfer: export + commit check", Sync(() =>
+                {
+                    shm.Export();
+                    shm.Verify();
+                })),
+                ("shm end to end: + consumer import", Sync(() =>
+                {
+                    shm.Export();
+                    shm.Verify();
+                    shm.Import();
+                })),
+                ("socket push (loopback TCP, hashed)", () => KvSocketClient.PushAsync("127.0.0.1", port, handle, source.Address, _bytes, expected, cancellationToken)),
+                ("socket pull (loopback TCP, verified)", () => KvSocketClient.PullAsync("127.0.0.1", port, handle, destination.Address, _bytes, cancellationToken))).ConfigureAwait(false);
+            return 0;
         }
 
         public async Task<int> RunAgainstServiceAsync(string url, string hostId, CancellationToken cancellationToken)
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/"), Timeout = TimeSpan.FromMinutes(2) };
-            using var source = Filled(new KvNativeBuffer(_bytes));
-            using var destination = Filled(new KvNativeBuffer(_bytes));
             if (_bytes > int.MaxValue)
             {
                 await Console.Error.WriteLineAsync("--url mode moves at most 2 GiB per payload").ConfigureAwait(false);
                 return 2;
             }
 
+            using var http = new HttpClient { BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/"), Timeout = TimeSpan.FromMinutes(2) };
+            using var source = Filled(new KvNativeBuffer(_bytes));
+            using var destination = Filled(new KvNativeBuffer(_bytes));
+
             // A real payload: header plus 512 KiB blocks (fp16, 8 layers, 8 KV heads, head_dim 128, 16 tokens a block).
             var blocks = (int)Math.Max(1, (_bytes - KvPayloadHeader.Size) / (512 * 1024));
             var layout = new KvBlockLayout(KvDtype.Float16, 8, 8, 128, 16, blocks * 16);
             var payloadBytes = layout.ToHeader().PayloadBytes;
             WriteHeader(source, layout);
-            Console.WriteLine($"payload {payloadBytes / 1e6:F1} MB through {url}, {iterations} iterations (best / median GB/s)");
-            var copy = Copy(source, destination);
-            Print("memory copy (Buffer.MemoryCopy)", copy, null);
-            foreach (var sharedMemory in new[] { true, false })
+            Console.WriteLine($"payload {payloadBytes / 1e6:F1} MB through {url}, {iterations} rounds (GB/s best / median)");
+
+            using var sameHost = new KvTransferClient(new KvTransferHttpControl(http), new KvTransferClientOptions { HostId = hostId, Requester = "moedapr-bench" });
+            using var otherHost = new KvTransferClient(new KvTransferHttpControl(http), new KvTransferClientOptions { HostId = hostId, Requester = "moedapr-bench", UseSharedMemory = false });
+            var planes = new List<string>();
+            async Task RoundTripAsync(KvTransferClient client)
             {
-                using var client = new KvTransferClient(new KvTransferHttpControl(http), new KvTransferClientOptions { HostId = hostId, Requester = "moedapr-bench", UseSharedMemory = sharedMemory });
-                var plane = KvDataPlane.Socket;
-                try
+                await using var writer = await client.AllocateAsync(layout, null, cancellationToken).ConfigureAwait(false);
+                writer.Write(AsSpan(source)[..(int)payloadBytes]);
+                await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
+                await using var reader = await client.OpenReadAsync(writer.Handle, cancellationToken, verify: false).ConfigureAwait(false);
+                reader.CopyTo(destination.Address, destination.Length);
+                await reader.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                planes.Add($"{writer.Plane}/{reader.Plane}");
+            }
+
+            try
+            {
+                await MeasureAsync(
+                    payloadBytes,
+                    ("memory copy (Buffer.MemoryCopy)", Sync(() => Copy(source, destination))),
+                    ("service, same host: write/commit/open/import", () => RoundTripAsync(sameHost)),
+                    ("service, socket: push/commit/pull/import", () => RoundTripAsync(otherHost))).ConfigureAwait(false);
+            }
+            catch (KvTransferException e)
+            {
+                await Console.Error.WriteLineAsync($"transfer failed: {e.Message}").ConfigureAwait(false);
+                return 1;
+            }
+
+            Console.WriteLine($"planes used (writer/reader): {string.Join(", ", planes.Distinct())}");
+            return 0;
+        }
+
+        private static Func<Task> Sync(Action action) => () =>
+        {
+            action();
+            return Task.CompletedTask;
+        };
+
+        private async Task MeasureAsync(long payloadBytes, params (string Name, Func<Task> Run)[] cases)
+        {
+            foreach (var (_, run) in cases)
+            {
+                await run().ConfigureAwait(false); // warm-up: JIT, first touch, connection setup
+            }
+
+            var seconds = new double[cases.Length, iterations];
+            for (var i = 0; i < iterations; i++)
+            {
+                for (var c = 0; c < cases.Length; c++)
                 {
-                    var timing = await MeasureAsync(async () =>
-                    {
-                        await using var writer = await client.AllocateAsync(layout, null, cancellationToken).ConfigureAwait(false);
-                        plane = writer.Plane;
-                        writer.Write(AsSpan(source)[..(int)payloadBytes]);
-                        await writer.CommitAsync(cancellationToken).ConfigureAwait(false);
-                        await using var reader = await client.OpenReadAsync(writer.Handle, cancellationToken, verify: false).ConfigureAwait(false);
-                        reader.CopyTo(destination.Address, destination.Length);
-                        await reader.ReleaseAsync(cancellationToken).ConfigureAwait(false);
-                    }, payloadBytes).ConfigureAwait(false);
-                    Print($"service {plane} end to end (control calls included)", timing, copy);
-                }
-                catch (KvTransferException e)
-                {
-                    await Console.Error.WriteLineAsync($"{(sharedMemory ? "shared-memory" : "socket")} run failed: {e.Message}").ConfigureAwait(false);
-                    return 1;
+                    var started = Stopwatch.GetTimestamp();
+                    await cases[c].Run().ConfigureAwait(false);
+                    seconds[c, i] = Stopwatch.GetElapsedTime(started).TotalSeconds;
                 }
             }
 
-            return 0;
+            for (var c = 0; c < cases.Length; c++)
+            {
+                var times = Enumerable.Range(0, iterations).Select(i => seconds[c, i]).ToArray();
+                var best = payloadBytes / times.Min() / 1e9;
+                var median = payloadBytes / Median(times) / 1e9;
+                var bestCopy = Enumerable.Range(0, iterations).Min(i => seconds[0, i]);
+                var ratio = c == 0 ? string.Empty
+                    : string.Create(CultureInfo.InvariantCulture, $"  {bestCopy / times.Min() * 100,5:F0}% / {Median(Enumerable.Range(0, iterations).Select(i => seconds[0, i] / seconds[c, i]).ToArray()) * 100,4:F0}% of copy");
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{cases[c].Name,-46} {best,7:F2} / {median,7:F2}{ratio}"));
+            }
         }
+
+        private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
+
+        private unsafe void Copy(KvNativeBuffer source, KvNativeBuffer destination) =>
+            Buffer.MemoryCopy(source.Pointer, destination.Pointer, _bytes, _bytes);
 
         private static unsafe void WriteHeader(KvNativeBuffer buffer, KvBlockLayout layout) =>
             layout.ToHeader().Write(new Span<byte>(buffer.Pointer, KvPayloadHeader.Size));
 
         private static unsafe ReadOnlySpan<byte> AsSpan(KvNativeBuffer buffer) => new(buffer.Pointer, checked((int)buffer.Length));
 
-        private unsafe ulong ExportAndHash(byte* from, byte* to)
+        private static unsafe KvNativeBuffer Filled(KvNativeBuffer buffer)
+        {
+            var random = new Random(42);
+            for (long offset = 0; offset < buffer.Length; offset += 1 << 20)
+            {
+                random.NextBytes(new Span<byte>(buffer.Pointer + offset, (int)Math.Min(1 << 20, buffer.Length - offset)));
+            }
+
+            return buffer;
+        }
+    }
+
+    /// <summary>
+    /// The shared-memory path in three steps, each through its own mapping of one staging file, as three processes
+    /// would: the producer exports into it (hashing each chunk while in cache), kv-transfer re-hashes the staged
+    /// bytes at commit, the consumer imports out of it verifying in the same pass.
+    /// </summary>
+    private sealed unsafe class SharedMemoryPath(
+        KvNativeBuffer source, KvNativeBuffer destination, KvSharedMemoryFile producer, KvSharedMemoryFile kvTransfer, KvSharedMemoryFile consumer, long bytes, ulong expected)
+    {
+        public void Export() => Check(CopyAndHash(source.Pointer, producer.Pointer));
+
+        public void Verify() => Check(KvChecksum.Compute((nint)kvTransfer.Pointer, bytes));
+
+        public void Import() => Check(CopyAndHash(consumer.Pointer, destination.Pointer));
+
+        private ulong CopyAndHash(byte* from, byte* to)
         {
             var hasher = new XxHash3();
-            KvChecksum.CopyAndHash(from, to, _bytes, hasher);
+            KvChecksum.CopyAndHash(from, to, bytes, hasher);
             return hasher.GetCurrentHashAsUInt64();
         }
 
-        private static void Check(ulong actual, ulong expected)
+        private void Check(ulong actual)
         {
             if (actual != expected)
             {
                 throw new InvalidOperationException("checksum mismatch inside the benchmark");
             }
         }
-
-        private Timing Measure(Action action)
-        {
-            action(); // warm-up: first touch, JIT
-            var seconds = new double[iterations];
-            for (var i = 0; i < iterations; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                action();
-                seconds[i] = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            }
-
-            return new Timing(_bytes, seconds);
-        }
-
-        private async Task<Timing> MeasureAsync(Func<Task> action, long? bytes = null)
-        {
-            await action().ConfigureAwait(false);
-            var seconds = new double[iterations];
-            for (var i = 0; i < iterations; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                await action().ConfigureAwait(false);
-                seconds[i] = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            }
-
-            return new Timing(bytes ?? _bytes, seconds);
-        }
-
-        private static void Print(string name, Timing timing, Timing? baseline)
-        {
-            var ratio = baseline is null ? string.Empty
-                : string.Create(CultureInfo.InvariantCulture, $"  {timing.BestGBps / baseline.BestGBps * 100,5:F0}% of copy");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name,-42} {timing.BestGBps,7:F2} / {timing.MedianGBps,7:F2} GB/s{ratio}"));
-        }
-
-        private static unsafe KvNativeBuffer Filled(KvNativeBuffer buffer)
-        {
-            Filled(buffer.Pointer, buffer.Length);
-            return buffer;
-        }
-
-        private static unsafe void Filled(byte* pointer, long length)
-        {
-            var random = new Random(42);
-            for (long offset = 0; offset < length; offset += 1 << 20)
-            {
-                random.NextBytes(new Span<byte>(pointer + offset, (int)Math.Min(1 << 20, length - offset)));
-            }
-        }
-    }
-
-    /// <summary>Times of one measurement.</summary>
-    private sealed class Timing(long bytes, double[] seconds)
-    {
-        public double BestGBps => bytes / seconds.Min() / 1e9;
-
-        public double MedianGBps => bytes / seconds.Order().ElementAt(seconds.Length / 2) / 1e9;
     }
 
     /// <summary>A one-payload store for the in-process socket bench: every push lands in, and every pull reads, one buffer.</summary>

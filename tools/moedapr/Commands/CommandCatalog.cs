@@ -8,7 +8,8 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         yield return ModelCommands.Create(); // model init | inspect
-        // logits, generate
+        yield return LogitsCommand.Create(); // logits
+        yield return GenerateCommand.Create(); // generate
         yield return UpCommand.Create(); // up
         yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
@@ -18,6 +19,7 @@ internal static class CommandCatalog
     /// <summary><c>moedapr bench ...</c>: one subcommand per benchmark, each printing its figures.</summary>
     private static Command Bench() => new("bench", "Measure performance and print the figures.")
     {
+        BenchEngineCommand.Create(),
         BenchKvCommand.Create(),
         BenchSidecarCommand.Create(),
         BenchServingCommand.Create(),

@@ -103,7 +103,17 @@ internal static class ModelCommands
 
     private static int RunInit(string dir, RandomCheckpointOptions options, CancellationToken cancellationToken)
     {
-        var config = CheckpointWriter.WriteRandom(dir, options, cancellationToken);
+        ModelConfig config;
+        try
+        {
+            config = CheckpointWriter.WriteRandom(dir, options, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: --out: cannot write the checkpoint to \"{dir}\": {e.Message}");
+            return Failure;
+        }
+
         var (total, active) = CheckpointSchema.ParameterCounts(config);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Wrote {config.ModelType} ({options.Preset.ToString().ToLowerInvariant()}, {options.Dtype}) to {Path.GetFullPath(dir)}: {total:N0} parameters, {active:N0} active per token"));

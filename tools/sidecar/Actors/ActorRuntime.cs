@@ -123,7 +123,7 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         return hosts.MaxBy(h => Fnv1a($"{h.InstanceId}|{actorType}|{actorId}"));
     }
 
-    /// <summary>64-bit FNV-1a: a stable hash across processes (string.GetHashCode is randomised per process).</summary>
+    /// <summary>64-bit FNV-1a plus a finalizer: a stable hash across processes (string.GetHashCode is randomised per process).</summary>
     private static ulong Fnv1a(string text)
     {
         var hash = 14695981039346656037UL;
@@ -132,6 +132,12 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
             hash = (hash ^ b) * 1099511628211UL;
         }
 
+        // Murmur3's finalizer: FNV alone leaves the high bits to the common prefix, so one host would win every id.
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
         return hash;
     }
 
@@ -375,17 +381,28 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         {
             _ = Task.Run(async () =>
             {
-                if ((expires is { } end && runtime.Environment.Time.GetUtcNow() >= end) || remaining is <= 0)
+                try
                 {
-                    await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
-                    return;
-                }
+                    if ((expires is { } end && runtime.Environment.Time.GetUtcNow() >= end) || remaining is <= 0)
+                    {
+                        await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                        return;
+                    }
 
-                remaining--;
-                await FireAsync(actorType, actorId, $"remind/{Uri.EscapeDataString(name)}", payload);
-                if (period == Timeout.InfiniteTimeSpan || remaining is 0)
+                    remaining--;
+                    await FireAsync(actorType, actorId, $"remind/{Uri.EscapeDataString(name)}", payload);
+                    if (period == Timeout.InfiniteTimeSpan || remaining is 0)
+                    {
+                        await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                    }
+                }
+                catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException)
                 {
-                    await DeleteReminderAsync(actorType, actorId, name, runtime.Stopping);
+                    // The sidecar is stopping; the reminder stays stored and fires after the next start.
+                }
+                catch (Exception ex)
+                {
+                    LogFireFailed(runtime.Logger, ex, actorType, actorId, "remind/" + name, 0);
                 }
             });
         }, null, due, period);
@@ -541,10 +558,10 @@ public sealed partial class ActorRuntime(SidecarRuntime runtime) : IAsyncDisposa
         }
     }
 
-    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "app '{AppId}' hosts actors but no state store sets actorStateStore: \"true\"; actor state and reminders will fail")]
+    [LoggerMessage(EventId = LogEvents.NoActorStateStore, Level = LogLevel.Warning, Message = "app '{AppId}' hosts actors but no state store sets actorStateStore: \"true\"; actor state and reminders will fail")]
     private static partial void LogNoActorStore(ILogger logger, string appId);
 
-    [LoggerMessage(EventId = 4002, Level = LogLevel.Warning, Message = "actor {ActorType}/{ActorId}: {Method} failed (status {Status})")]
+    [LoggerMessage(EventId = LogEvents.ActorFireFailed, Level = LogLevel.Warning, Message = "actor {ActorType}/{ActorId}: {Method} failed (status {Status})")]
     private static partial void LogFireFailed(ILogger logger, Exception? exception, string actorType, string actorId, string method, int status);
 
     private sealed class ActorSlot

@@ -276,12 +276,12 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
         }
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "sidecar for app '{AppId}' ready: HTTP {HttpPort}, gRPC {GrpcPort}, {ActorTypes} actor type(s), {Subscriptions} subscription(s)")]
+    [LoggerMessage(EventId = LogEvents.SidecarReady, Level = LogLevel.Information, Message = "sidecar for app '{AppId}' ready: HTTP {HttpPort}, gRPC {GrpcPort}, {ActorTypes} actor type(s), {Subscriptions} subscription(s)")]
     private static partial void LogReady(ILogger logger, string appId, int httpPort, int grpcPort, int actorTypes, int subscriptions);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Error, Message = "sidecar for app '{AppId}' failed to initialise")]
+    [LoggerMessage(EventId = LogEvents.InitializationFailed, Level = LogLevel.Error, Message = "sidecar for app '{AppId}' failed to initialise")]
     private static partial void LogInitFailed(ILogger logger, Exception exception, string appId);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "app '{AppId}' health changed: healthy={Healthy}")]
+    [LoggerMessage(EventId = LogEvents.AppHealthChanged, Level = LogLevel.Warning, Message = "app '{AppId}' health changed: healthy={Healthy}")]
     private static partial void LogAppHealth(ILogger logger, string appId, bool healthy);
 }

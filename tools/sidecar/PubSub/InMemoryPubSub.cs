@@ -43,26 +43,50 @@ public sealed class InMemoryPubSub : IPubSub
     public Task<IAsyncDisposable> SubscribeAsync(string topic, string consumerGroup, BrokerHandler handler, CancellationToken cancellationToken)
     {
         var groups = _topics.GetOrAdd(topic, _ => new(StringComparer.Ordinal));
-        var group = groups.GetOrAdd(consumerGroup, _ => new Group(Channel.CreateBounded<BrokerMessage>(
-            new BoundedChannelOptions(_queueDepth) { FullMode = BoundedChannelFullMode.Wait })));
-        var consumer = new Consumer(group, handler, _concurrency);
+        Group group;
+        lock (groups)
+        {
+            group = groups.GetOrAdd(consumerGroup, _ => new Group(Channel.CreateBounded<BrokerMessage>(
+                new BoundedChannelOptions(_queueDepth) { FullMode = BoundedChannelFullMode.Wait })));
+            group.Members++;
+        }
+
+        var consumer = new Consumer(group, handler, _concurrency, () =>
+        {
+            // A group nobody reads any more must not fill up and stall publishers.
+            lock (groups)
+            {
+                if (--group.Members == 0)
+                {
+                    groups.TryRemove(new KeyValuePair<string, Group>(consumerGroup, group));
+                }
+            }
+        });
         return Task.FromResult<IAsyncDisposable>(consumer);
     }
 
-    private sealed record Group(Channel<BrokerMessage> Queue);
+    private sealed class Group(Channel<BrokerMessage> queue)
+    {
+        public Channel<BrokerMessage> Queue { get; } = queue;
+
+        public int Members { get; set; }
+    }
 
     private sealed class Consumer : IAsyncDisposable
     {
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _loop;
+        private readonly Action _leave;
 
-        public Consumer(Group group, BrokerHandler handler, int concurrency)
+        public Consumer(Group group, BrokerHandler handler, int concurrency, Action leave)
         {
+            _leave = leave;
             _loop = Task.Run(() => RunAsync(group, handler, concurrency, _stop.Token));
         }
 
         public async ValueTask DisposeAsync()
         {
+            _leave();
             await _stop.CancelAsync();
             try
             {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using MoeDapr.Sidecar.Hosting;
 using MoeDapr.Sidecar.Resources;
 using StackExchange.Redis;
 
@@ -79,10 +80,10 @@ public sealed partial class RedisPubSub : IPubSub
         }
     }
 
-    [LoggerMessage(EventId = 3101, Level = LogLevel.Warning, Message = "pubsub.redis {Component}: reading topic {Topic} failed; retrying")]
+    [LoggerMessage(EventId = LogEvents.RedisReadFailed, Level = LogLevel.Warning, Message = "pubsub.redis {Component}: reading topic {Topic} failed; retrying")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, string component, string topic);
 
-    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "pubsub.redis {Component}: reclaimed {Count} pending message(s) of topic {Topic} idle over {Timeout}")]
+    [LoggerMessage(EventId = LogEvents.RedisReclaimed, Level = LogLevel.Information, Message = "pubsub.redis {Component}: reclaimed {Count} pending message(s) of topic {Topic} idle over {Timeout}")]
     private static partial void LogReclaimed(ILogger logger, string component, int count, string topic, TimeSpan timeout);
 
     private sealed class Consumer : IAsyncDisposable

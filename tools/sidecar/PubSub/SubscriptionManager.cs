@@ -335,21 +335,21 @@ public sealed partial class SubscriptionManager(SidecarRuntime runtime) : IAsync
         return null;
     }
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "subscription to topic {Topic}: pub/sub component '{PubSub}' does not exist; skipped")]
+    [LoggerMessage(EventId = LogEvents.UnknownPubSub, Level = LogLevel.Warning, Message = "subscription to topic {Topic}: pub/sub component '{PubSub}' does not exist; skipped")]
     private static partial void LogUnknownPubSub(ILogger logger, string pubSub, string topic);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "topic {Topic}: no route matched the event; dropped")]
+    [LoggerMessage(EventId = LogEvents.NoRoute, Level = LogLevel.Warning, Message = "topic {Topic}: no route matched the event; dropped")]
     private static partial void LogNoRoute(ILogger logger, string topic);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "message {Id} on topic {Topic} dropped by the app")]
+    [LoggerMessage(EventId = LogEvents.MessageDropped, Level = LogLevel.Warning, Message = "message {Id} on topic {Topic} dropped by the app")]
     private static partial void LogDropped(ILogger logger, string id, string topic);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Information, Message = "message from topic {Topic} sent to dead-letter topic {DeadLetterTopic}")]
+    [LoggerMessage(EventId = LogEvents.DeadLettered, Level = LogLevel.Information, Message = "message from topic {Topic} sent to dead-letter topic {DeadLetterTopic}")]
     private static partial void LogDeadLettered(ILogger logger, string topic, string deadLetterTopic);
 
-    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "publishing to dead-letter topic {DeadLetterTopic} failed")]
+    [LoggerMessage(EventId = LogEvents.DeadLetterFailed, Level = LogLevel.Error, Message = "publishing to dead-letter topic {DeadLetterTopic} failed")]
     private static partial void LogDeadLetterFailed(ILogger logger, Exception exception, string deadLetterTopic);
 
-    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "message {Id} on topic {Topic} not delivered after {Attempts} attempt(s)")]
+    [LoggerMessage(EventId = LogEvents.RetriesExhausted, Level = LogLevel.Warning, Message = "message {Id} on topic {Topic} not delivered after {Attempts} attempt(s)")]
     private static partial void LogRetriesExhausted(ILogger logger, string id, string topic, int attempts);
 }

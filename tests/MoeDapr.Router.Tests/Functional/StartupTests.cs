@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Options;
+using MoeDapr.Router.Tests.Infrastructure;
+
+namespace MoeDapr.Router.Tests.Functional;
+
+public sealed class StartupTests
+{
+    [Fact]
+    public void Start_NoModelPath_FailsNamingTheSetting()
+    {
+        using var factory = new RouterFactory(withModel: false);
+
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+        Assert.Contains("Model:Path", Flatten(error));
+    }
+
+    [Fact]
+    public void Start_ModelPathWithoutConfigJson_FailsNamingTheFolder()
+    {
+        var dir = Directory.CreateTempSubdirectory("moedapr-router-test").FullName;
+        try
+        {
+            using var factory = new RouterFactory(new Dictionary<string, string?> { ["Model:Path"] = dir }, withModel: false);
+
+            var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+
+            Assert.Contains(dir, Flatten(error));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("Router:Batching:MaxBatchSize", "0", "Router:Batching:MaxBatchSize")]
+    [InlineData("Router:Batching:Policy", "magic", "Router:Batching:Policy")]
+    [InlineData("Router:Admission:QueueTimeout", "00:00:00", "Router:Admission:QueueTimeout")]
+    [InlineData("Router:Workers:DecodePolicy", "random", "Router:Workers:DecodePolicy")]
+    public void Start_InvalidSetting_FailsWithAMessageNamingIt(string key, string value, string named)
+    {
+        using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });
+
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains(named, error.Message);
+    }
+
+    private static string Flatten(Exception error) => error is AggregateException aggregate
+        ? string.Join(" | ", aggregate.Flatten().InnerExceptions.Select(e => e.Message))
+        : error.ToString();
+}

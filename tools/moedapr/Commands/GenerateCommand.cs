@@ -1,0 +1,127 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MoeDapr.Engine;
+using MoeDapr.Engine.Sampling;
+using MoeDapr.Model;
+
+namespace MoeDapr.Cli.Commands;
+
+/// <summary><c>moedapr generate</c>: generate tokens for one prompt and print them (and their text) as JSON.</summary>
+internal static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs the model's tokenizer.json)." };
+        var tokens = new Option<string?>("--tokens") { Description = "Prompt as comma-separated token ids." };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", Required = true };
+        var temperature = new Option<double>("--temperature") { Description = "0 is greedy.", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "Nucleus sampling mass in (0, 1].", DefaultValueFactory = _ => 1 };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed: the same seed gives the same tokens." };
+        var ep = new Option<int>("--ep") { Description = "Expert-parallel ranks.", DefaultValueFactory = _ => 1 };
+        var device = EngineCommandOptions.Device();
+        var dtype = EngineCommandOptions.Dtype();
+        var command = new Command("generate", "Generate tokens and print {\"tokens\": [...], \"text\": ...} as JSON.")
+        {
+            model, prompt, tokens, maxTokens, temperature, topP, seed, ep, device, dtype,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelValue = parse.GetValue(model)!;
+            if (EngineSession.Validate(modelValue) is { } modelError)
+            {
+                return EngineCommandOptions.Usage(modelError);
+            }
+
+            var promptText = parse.GetValue(prompt);
+            var tokenText = parse.GetValue(tokens);
+            if ((promptText is null) == (tokenText is null))
+            {
+                return EngineCommandOptions.Usage("--prompt, --tokens: give exactly one of them");
+            }
+
+            int[] ids = [];
+            if (tokenText is not null && !EngineCommandOptions.TryParseTokens(tokenText, "--tokens", out ids, out var tokenError))
+            {
+                return EngineCommandOptions.Usage(tokenError);
+            }
+
+            var sampling = new SamplingParams
+            {
+                MaxTokens = parse.GetValue(maxTokens),
+                Temperature = parse.GetValue(temperature),
+                TopP = parse.GetValue(topP),
+                Seed = parse.GetValue(seed),
+            };
+            try
+            {
+                sampling.Validate(int.MaxValue);
+            }
+            catch (ArgumentException e)
+            {
+                return EngineCommandOptions.Usage($"--{e.ParamName?.Replace('_', '-')}: {e.Message[(e.Message.IndexOf(':', StringComparison.Ordinal) + 2)..].Split(" (Parameter", 2)[0]}");
+            }
+
+            var options = new EngineOptions
+            {
+                Device = parse.GetValue(device)!,
+                Dtype = parse.GetValue(dtype)!,
+                ExpertParallelSize = parse.GetValue(ep),
+                KvCacheBytes = 64L << 20,
+            };
+            if (EngineCommandOptions.ValidateOptions(options) is { } optionError)
+            {
+                return EngineCommandOptions.Usage(optionError);
+            }
+
+            try
+            {
+                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
+                if (promptText is not null)
+                {
+                    if (session.Tokenizer is null)
+                    {
+                        return EngineCommandOptions.Usage("--prompt: this model has no usable tokenizer.json; give --tokens instead");
+                    }
+
+                    ids = [.. session.Tokenizer.Encode(promptText)];
+                }
+
+                if (ids.FirstOrDefault(t => t >= session.Config.VocabSize, -1) is var bad && bad >= 0)
+                {
+                    return EngineCommandOptions.Usage($"--tokens: token id {bad} is outside the vocabulary [0, {session.Config.VocabSize})");
+                }
+
+                var generated = new List<int>();
+                FinishReason? finish = null;
+                await foreach (var output in session.Engine.GenerateAsync(new GenerateRequest { RequestId = "cli", PromptTokens = ids, Sampling = sampling }, cancellationToken))
+                {
+                    if (output.TokenId >= 0)
+                    {
+                        generated.Add(output.TokenId);
+                    }
+
+                    finish = output.FinishReason;
+                }
+
+                var json = new JsonObject
+                {
+                    ["tokens"] = new JsonArray(generated.Select(t => (JsonNode)t).ToArray()),
+                    ["text"] = session.Tokenizer?.Decode(generated) ?? string.Empty,
+                    ["finish_reason"] = finish?.ToString().ToLowerInvariant(),
+                };
+                Console.WriteLine(json.ToJsonString());
+                return 0;
+            }
+            catch (ModelFormatException e)
+            {
+                return EngineCommandOptions.Fail(e.Message);
+            }
+            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+            {
+                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using MoeDapr.Engine;
+using MoeDapr.Model;
+
+namespace MoeDapr.Cli.Commands;
+
+/// <summary><c>moedapr logits</c>: next-token logits after a token sequence, as one JSON object.</summary>
+internal static class LogitsCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
+        var tokens = new Option<string>("--tokens") { Description = "Comma-separated token ids, e.g. 5,17,42.", Required = true };
+        var device = EngineCommandOptions.Device();
+        var dtype = EngineCommandOptions.Dtype();
+        var command = new Command("logits", "Print the fp32 next-token logits after the last token as JSON ({\"logits\": [...]}).") { model, tokens, device, dtype };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var modelValue = parse.GetValue(model)!;
+            if (EngineSession.Validate(modelValue) is { } modelError)
+            {
+                return EngineCommandOptions.Usage(modelError);
+            }
+
+            if (!EngineCommandOptions.TryParseTokens(parse.GetValue(tokens)!, "--tokens", out var ids, out var tokenError))
+            {
+                return EngineCommandOptions.Usage(tokenError);
+            }
+
+            var options = new EngineOptions { Device = parse.GetValue(device)!, Dtype = parse.GetValue(dtype)!, NumBlocks = (ids.Length / 16) + 2, MaxSequenceLength = ids.Length + 1 };
+            if (EngineCommandOptions.ValidateOptions(options) is { } optionError)
+            {
+                return EngineCommandOptions.Usage(optionError);
+            }
+
+            try
+            {
+                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
+                if (ids.FirstOrDefault(t => t >= session.Config.VocabSize, -1) is var bad && bad >= 0)
+                {
+                    return EngineCommandOptions.Usage($"--tokens: token id {bad} is outside the vocabulary [0, {session.Config.VocabSize})");
+                }
+
+                var logits = await session.Engine.LogitsAsync(ids, cancellationToken);
+                var json = new JsonObject
+                {
+                    ["tokens"] = new JsonArray(ids.Select(t => (JsonNode)t).ToArray()),
+                    ["logits"] = new JsonArray(logits.Select(x => (JsonNode)x).ToArray()),
+                };
+                Console.WriteLine(json.ToJsonString());
+                return 0;
+            }
+            catch (ModelFormatException e)
+            {
+                return EngineCommandOptions.Fail(e.Message);
+            }
+            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+            {
+                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
+            }
+        });
+        return command;
+    }
+}
