@@ -25,6 +25,8 @@ public sealed class FullStackFixture : IAsyncLifetime
 
     public string ModelName => "model";
 
+    public string ModelDir => Path.Combine(WorkDir, ModelName);
+
     public Uri Router => Stack.RouterUrl;
 
     public async Task InitializeAsync()

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MoeDapr.Cli.Orchestration;
 using MoeDapr.EndToEnd.Tests.Infrastructure;
 
 namespace MoeDapr.EndToEnd.Tests.Router;
@@ -24,6 +25,30 @@ public sealed class OpenAiApiTests(FullStackFixture stack) : IClassFixture<FullS
         var choice = await CompleteAsync(prompt, 12);
 
         Assert.Equal(expected, choice["token_ids"]!.AsArray().Select(t => t!.GetValue<int>()));
+    }
+
+    [Fact]
+    public async Task Completions_Greedy_EqualsMoedaprGenerateTokenForToken()
+    {
+        var prompt = Prompt(64, 9);
+        var root = ServiceBinaries.FindRepositoryRoot(AppContext.BaseDirectory)!;
+        var cli = Path.Combine(root, "tools", "moedapr", "bin", ServiceBinaries.CurrentConfiguration(), "net10.0", "moedapr.dll");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var argument in (string[])[cli, "generate", "--model", stack.ModelDir, "--tokens", string.Join(',', prompt), "--max-tokens", "12"])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(0, process.ExitCode);
+        var generated = JsonNode.Parse(output.Trim().Split('\n')[^1])!["tokens"]!.AsArray().Select(t => t!.GetValue<int>()).ToArray();
+
+        var choice = await CompleteAsync(prompt, 12);
+
+        Assert.Equal(generated, choice["token_ids"]!.AsArray().Select(t => t!.GetValue<int>()));
     }
 
     [Fact]
