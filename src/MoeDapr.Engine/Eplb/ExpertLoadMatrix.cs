@@ -35,6 +35,19 @@ public sealed class ExpertLoadMatrix
         return _values.AsSpan(layer * Experts, Experts);
     }
 
+    /// <summary>Token counts per layer and expert (as the engine's expert counters report them) as loads.</summary>
+    public static ExpertLoadMatrix FromCounts(IReadOnlyList<IReadOnlyList<long>> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        var rows = new IReadOnlyList<double>[counts.Count];
+        for (var layer = 0; layer < counts.Count; layer++)
+        {
+            rows[layer] = counts[layer] is { } row ? [.. row.Select(count => (double)count)] : [];
+        }
+
+        return FromRows(rows);
+    }
+
     /// <summary>
     /// Copies and validates rows of loads: at least one layer and one expert, every row the same length,
     /// every value finite and non-negative.

@@ -91,6 +91,19 @@ public sealed class EplbCommandTests : IDisposable
     }
 
     [Fact]
+    public void Run_UnknownPolicy_NamesIt()
+    {
+        var file = WriteLoads("""{"loads": [[1, 2, 3, 4]]}""");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = EplbCommand.Run(new FileInfo(file), new EplbTopology(4, 1, 1, 2), output, error, "greedy");
+
+        Assert.Equal(1, code);
+        Assert.Contains("unknown expert placement policy 'greedy'", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Run_MissingFile_NamesTheArgument()
     {
         var (code, _, stderr) = Run(Path.Combine(_folder, "absent.json"), new EplbTopology(4, 1, 1, 2));

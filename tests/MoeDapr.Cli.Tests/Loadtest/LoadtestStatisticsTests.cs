@@ -93,7 +93,8 @@ public sealed class LoadtestStatisticsTests
             new() { Outcome = RequestOutcome.Failed, Error = "http 500: boom", E2eMs = 5 },
             new() { Outcome = RequestOutcome.Dropped },
         ];
-        var records = results.Select((r, i) => new RequestRecord(i, i * 100, i * 100, 1, r)).ToList();
+        // Each sent 3 ms after its scheduled time.
+        var records = results.Select((r, i) => new RequestRecord(i, i * 100, (i * 100) + 3, 1, r)).ToList();
 
         var report = LoadtestReport.Create(settings, new LoadtestResult(records, TimeSpan.FromSeconds(4), DateTimeOffset.UnixEpoch, false), "m");
 
@@ -106,5 +107,6 @@ public sealed class LoadtestStatisticsTests
         Assert.Equal(1, report.Counts.FailureReasons["http 500"]);
         Assert.Equal(4, report.LatencyMs.Itl!.Count);
         Assert.Equal(2, report.LatencyMs.Rejection!.P99, 12);
+        Assert.Equal(3, report.LatencyMs.ScheduleLag!.Max, 12);
     }
 }

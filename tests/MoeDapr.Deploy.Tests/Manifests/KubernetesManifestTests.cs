@@ -314,7 +314,7 @@ public sealed partial class KubernetesManifestTests
 
         var difference = Yaml.FirstDifference(Yaml.ToPlain(Yaml.Get(file, "groups")), Yaml.ToPlain(Yaml.Get(rule, "spec", "groups")));
 
-        Assert.True(difference is null, $"deploy/k8s/base/monitoring.yaml differs from deploy/prometheus/rules/moedapr.yml at {difference}");
+        Assert.True(difference is null, $"deploy/k8s/base/prometheus-rule.yaml differs from deploy/prometheus/rules/moedapr.yml at {difference}");
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public sealed partial class PrometheusRulesTests
             ("ExpertCacheThrashing", "rate(moe_expert_cache_evictions_total[1m])) > 10", "3m"),
             ("WorkerDown", "== 0", "1m"),
             ("TTFTSLOBurnFast", "moedapr:ttft_slo_errors:ratio_rate5m", "2m"),
-            ("QueueSaturated", "moedapr_num_requests_waiting", "2m"),
+            ("QueueSaturated", "moedapr_router_rejections_total", "2m"),
             ("KVTransferFailures", "moedapr_kv_transfer_failures_total", "5m"),
         ];
 

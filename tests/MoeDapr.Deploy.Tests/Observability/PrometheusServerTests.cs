@@ -37,6 +37,32 @@ public sealed class PrometheusServerTests
     }
 
     [Fact]
+    public async Task RuleFiles_ScrapedExpertUtilizationAboveThreshold_ExpertOverloadedPendingForThatExpertOnly()
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var registry = global::Prometheus.Metrics.NewCustomRegistry();
+        var utilization = global::Prometheus.Metrics.WithCustomRegistry(registry)
+            .CreateGauge("moe_expert_utilization", "Share of the layer's tokens routed to the expert.", "layer", "expert");
+        utilization.WithLabels("3", "5").Set(0.97);
+        utilization.WithLabels("3", "6").Set(0.30);
+        await using var app = await StartMetricsAppAsync(registry, cts.Token);
+        var address = new Uri(app.Urls.Single());
+        var rules = Path.Combine(Infrastructure.RepositoryPaths.PrometheusDir, "rules", "moedapr.yml");
+
+        await using var prometheus = await PrometheusServer.StartAsync(
+            [new PrometheusScrapeTarget("decode", $"{address.Host}:{address.Port}")],
+            new PrometheusServerOptions { RuleFiles = [rules] },
+            cts.Token);
+
+        // The deployed rule file, evaluated by a real Prometheus on scraped data: pending (its `for` is 2m).
+        var alert = await prometheus.WaitForSampleAsync(
+            "ALERTS{alertname=\"ExpertOverloaded\"}", s => s.Labels["alertstate"] == "pending", ScrapeDeadline, cts.Token);
+        Assert.Equal(("decode", "3", "5", "warning"), (alert.Labels["job"], alert.Labels["layer"], alert.Labels["expert"], alert.Labels["severity"]));
+        var all = await prometheus.QueryAsync("ALERTS{alertname=\"ExpertOverloaded\"}", cts.Token);
+        Assert.DoesNotContain(all, s => s.Labels["expert"] == "6");
+    }
+
+    [Fact]
     public async Task WaitForSampleAsync_TargetNotListening_ReportsItDown()
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));

@@ -170,5 +170,28 @@ public sealed class DeepSeekEplbPolicyTests
         Assert.Contains("at least one layer", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void FromCounts_EngineCounters_BecomeLoads()
+    {
+        var loads = ExpertLoadMatrix.FromCounts([new long[] { 3, 0, 7 }, new long[] { 1, 1, 1 }]);
+
+        Assert.Equal(2, loads.Layers);
+        Assert.Equal(7.0, loads[0, 2]);
+    }
+
+    [Fact]
+    public void Create_KnownName_IgnoresCase()
+    {
+        Assert.IsType<DeepSeekEplbPolicy>(ExpertPlacementPolicies.Create("DeepSeek"));
+    }
+
+    [Fact]
+    public void Create_UnknownName_ListsTheKnownOnes()
+    {
+        var error = Assert.Throws<EplbInputException>(() => ExpertPlacementPolicies.Create("round-robin"));
+
+        Assert.Contains("known: deepseek", error.Message, StringComparison.Ordinal);
+    }
+
     internal static ExpertLoadMatrix Loads(params double[][] rows) => ExpertLoadMatrix.FromRows(rows);
 }

@@ -25,21 +25,27 @@ public static class EplbCommand
         var groups = new Option<int>("--groups") { Description = "Expert groups (G); hierarchical placement when G % nodes == 0.", DefaultValueFactory = _ => 1 };
         var nodes = new Option<int>("--nodes") { Description = "Nodes (N) the ranks sit on.", DefaultValueFactory = _ => 1 };
         var ranks = new Option<int>("--ranks") { Description = "EP ranks / GPUs (M); R must be a multiple of M.", Required = true };
+        var policy = new Option<string>("--policy")
+        {
+            Description = $"Placement policy: {string.Join(", ", ExpertPlacementPolicies.Names)}.",
+            DefaultValueFactory = _ => DeepSeekEplbPolicy.PolicyName,
+        };
 
         var command = new Command("eplb", "Balance experts over ranks with DeepSeek's EPLB and print phy2log, log2phy, logcnt and balancedness.")
         {
-            loads, replicas, groups, nodes, ranks,
+            loads, replicas, groups, nodes, ranks, policy,
         };
         command.SetAction(parse => Run(
             parse.GetRequiredValue(loads),
             new EplbTopology(parse.GetValue(replicas), parse.GetValue(groups), parse.GetValue(nodes), parse.GetValue(ranks)),
             parse.InvocationConfiguration.Output,
-            parse.InvocationConfiguration.Error));
+            parse.InvocationConfiguration.Error,
+            parse.GetValue(policy) ?? DeepSeekEplbPolicy.PolicyName));
         return command;
     }
 
     /// <summary>Places experts for the loads in <paramref name="loadsFile"/>; 0 on success, 1 with a message on bad input.</summary>
-    public static int Run(FileInfo loadsFile, EplbTopology topology, TextWriter output, TextWriter error)
+    public static int Run(FileInfo loadsFile, EplbTopology topology, TextWriter output, TextWriter error, string policyName = DeepSeekEplbPolicy.PolicyName)
     {
         ArgumentNullException.ThrowIfNull(loadsFile);
         ArgumentNullException.ThrowIfNull(topology);
@@ -47,8 +53,8 @@ public static class EplbCommand
         ArgumentNullException.ThrowIfNull(error);
         try
         {
+            var policy = ExpertPlacementPolicies.Create(policyName);
             var loads = ReadLoads(loadsFile);
-            var policy = new DeepSeekEplbPolicy();
             var placement = policy.Place(loads, topology);
             var before = PlacementBalance.OfIdentity(loads, topology.Ranks);
             var after = PlacementBalance.Of(loads, placement);

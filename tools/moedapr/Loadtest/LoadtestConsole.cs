@@ -92,6 +92,7 @@ public static class LoadtestConsole
         AddLatency(latency, "ITL", report.LatencyMs.Itl);
         AddLatency(latency, "e2e", report.LatencyMs.E2e);
         AddLatency(latency, "429 answer", report.LatencyMs.Rejection);
+        AddLatency(latency, "send lag", report.LatencyMs.ScheduleLag);
         console.Write(latency);
     }
 

@@ -78,7 +78,8 @@ public sealed record LoadtestReport
                 LoadtestStatistics.Summarize(ok.Where(r => r.TpotMs.HasValue).Select(r => r.TpotMs!.Value)),
                 LoadtestStatistics.Summarize(ok.SelectMany(r => r.ItlMs)),
                 LoadtestStatistics.Summarize(ok.Select(r => r.E2eMs)),
-                LoadtestStatistics.Summarize(records.Where(r => r.Result.Outcome == RequestOutcome.Rejected).Select(r => r.Result.E2eMs))),
+                LoadtestStatistics.Summarize(records.Where(r => r.Result.Outcome == RequestOutcome.Rejected).Select(r => r.Result.E2eMs)),
+                LoadtestStatistics.Summarize(records.Select(r => r.SentMs - r.ScheduledMs))),
             Goodput = new ReportGoodput(
                 good,
                 good / seconds,
@@ -107,8 +108,13 @@ public sealed record ReportCounts(
 /// <summary>Rates over the elapsed time of the run (the offered rate over the arrival window).</summary>
 public sealed record ReportThroughput(double OfferedQps, double RequestsPerSecond, long OutputTokens, double OutputTokensPerSecond);
 
-/// <summary>Latencies of completed requests, and of 429 answers (<c>rejection</c>); null where nothing was measured.</summary>
-public sealed record ReportLatency(LatencySummary? Ttft, LatencySummary? Tpot, LatencySummary? Itl, LatencySummary? E2e, LatencySummary? Rejection);
+/// <summary>
+/// Latencies of completed requests, of 429 answers (<c>rejection</c>), and how late the client sent each arrival
+/// (<c>schedule_lag</c>: a large lag means the client, not the server, limited the offered load); null where nothing
+/// was measured.
+/// </summary>
+public sealed record ReportLatency(
+    LatencySummary? Ttft, LatencySummary? Tpot, LatencySummary? Itl, LatencySummary? E2e, LatencySummary? Rejection, LatencySummary? ScheduleLag);
 
 /// <summary>Completed requests that met every objective given, per second and as a share of all arrivals.</summary>
 public sealed record ReportGoodput(int GoodRequests, double RequestsPerSecond, double FractionOfArrivals, double? SloTtftMs, double? SloTpotMs);
