@@ -69,6 +69,9 @@ internal sealed class ExpertShards : IDisposable
 
     public int NumExperts { get; }
 
+    /// <summary>Where per-rank expert time is added up; null: not timed.</summary>
+    public MoeStepTimings? Timings { get; init; }
+
     public int NumSlots { get; }
 
     public int Ranks => _rankDevices.Length;
@@ -126,6 +129,7 @@ internal sealed class ExpertShards : IDisposable
             }
 
             _rankTokens[r] += rankCount;
+            var rankStart = Timings?.Start() ?? 0;
             var rankInput = gathered.narrow(0, offset, rankCount);
             if (!Equals(_rankDevices[r], _main))
             {
@@ -150,6 +154,7 @@ internal sealed class ExpertShards : IDisposable
 
             var rankOutput = parts.Count == 1 ? parts[0] : cat(parts, 0);
             outputs.Add(Equals(_rankDevices[r], _main) ? rankOutput : rankOutput.to(_main));
+            Timings?.AddRank(r, rankStart);
             offset += rankCount;
         }
 
