@@ -21,7 +21,8 @@ public sealed class CoordinatorActorTests
 {
     private const string Model = "skewed-moe";
 
-    // 2 MoE layers, 4 experts, 6 slots on 2 ranks: expert 0 takes most tokens.
+    // 2 MoE layers, 4 experts, 6 slots on 2 ranks. The initial placement [0 1 2 | 3 0 1] already replicates experts 0 and 1,
+    // so the hot experts here are 2 (layer 0) and 3 (layer 1): balancedness 0.625 before any plan.
     private static ExpertLoadWindow Window(string instance, long sequence, long steps, long[][] tokens) => new()
     {
         Model = Model,
@@ -38,7 +39,7 @@ public sealed class CoordinatorActorTests
         Tokens = tokens,
     };
 
-    private static readonly long[][] Skewed = [[700, 100, 100, 100], [50, 650, 150, 150]];
+    private static readonly long[][] Skewed = [[100, 100, 700, 100], [100, 100, 100, 700]];
 
     [Fact]
     public async Task Plan_HostRestarts_SurvivesInActorStateAndIsNotRedecided()
@@ -64,8 +65,9 @@ public sealed class CoordinatorActorTests
         Assert.Equal(1, plan.Version);
         Assert.Equal("threshold", plan.Reason);
         Assert.True(plan.BalancednessAfter > plan.BalancednessBefore + 0.01);
-        Assert.True(plan.Phy2Log[0].Count(e => e == 0) >= 2, "the hottest expert of layer 0 gets a replica");
-        Assert.True(plan.Phy2Log[1].Count(e => e == 1) >= 2, "the hottest expert of layer 1 gets a replica");
+        Assert.Equal(0.625, plan.BalancednessBefore, 9);
+        Assert.True(plan.Phy2Log[0].Count(e => e == 2) >= 2, "the hottest expert of layer 0 gets a replica");
+        Assert.True(plan.Phy2Log[1].Count(e => e == 3) >= 2, "the hottest expert of layer 1 gets a replica");
         await Poll.UntilAsync(() => published.Any(p => p.Version == 1), Poll.Timeout, "the plan on the plans topic");
 
         // The host goes away and comes back (same port, same sidecar): the plan is read back from actor state.
@@ -84,8 +86,8 @@ public sealed class CoordinatorActorTests
             Assert.Null(await coordinator.ReportWindowAsync(Window("replica-a", 1, 40, Skewed)));
             Assert.Equal(1, (await coordinator.GetPlanAsync())!.Version);
 
-            // The load moves to expert 3: the next decision (threshold) replaces the plan.
-            var moved = await coordinator.ReportWindowAsync(Window("replica-b", 1, 40, [[100, 100, 100, 900], [100, 100, 100, 900]]));
+            // The load moves to experts 0 and 1: the next decision (threshold) replaces the plan.
+            var moved = await coordinator.ReportWindowAsync(Window("replica-b", 1, 40, [[900, 100, 100, 100], [100, 900, 100, 100]]));
             Assert.NotNull(moved);
             Assert.Equal(2, moved.Version);
         }
