@@ -19,5 +19,6 @@ internal static class CommandCatalog
     private static Command Bench() => new("bench", "Measure performance and print the figures.")
     {
         BenchKvCommand.Create(),
+        BenchEplbCommand.Create(),
     };
 }
