@@ -34,7 +34,11 @@ public static class DecodeEplbExtensions
         {
             options.Actors.RegisterActor<EplbCoordinatorActor>();
             options.HttpEndpoint = CoordinatorClient.SidecarHttpEndpoint(configuration);
-            options.DaprApiToken = configuration["DAPR_API_TOKEN"];
+            if (configuration["DAPR_API_TOKEN"] is { Length: > 0 } token)
+            {
+                options.DaprApiToken = token;
+            }
+
             options.UseJsonSerialization = true;
         });
         services.TryAddSingleton<CoordinatorClient>();
