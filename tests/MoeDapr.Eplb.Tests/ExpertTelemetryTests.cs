@@ -8,6 +8,7 @@ using MoeDapr.Engine;
 using MoeDapr.Engine.Eplb;
 using MoeDapr.Engine.Sampling;
 using MoeDapr.Eplb.Tests.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace MoeDapr.Eplb.Tests;
 
@@ -18,6 +19,7 @@ public sealed class ExpertTelemetryTests
     public async Task Metrics_AfterKnownTraffic_MatchEngineCountersAndDocumentedNames()
     {
         var model = TinyMoe.WriteCheckpoint();
+        var logs = new CapturingLoggerProvider();
         await using var factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web => web
             .UseSetting("Model:Path", model)
             .UseSetting("Engine:ExpertParallelSize", "2")
@@ -25,7 +27,9 @@ public sealed class ExpertTelemetryTests
             .UseSetting("Engine:Threads", "1")
             .UseSetting("Eplb:RedundantExperts", "2")
             .UseSetting("Eplb:TelemetryInterval", "01:00:00")
-            .UseSetting("Worker:LoadInterval", "01:00:00"));
+            .UseSetting("Worker:LoadInterval", "01:00:00")
+            .UseSetting("Worker:ExpertLogInterval", "00:00:00.001")
+            .ConfigureLogging(logging => logging.AddProvider(logs)));
         using var http = factory.CreateClient();
         var host = factory.Services.GetRequiredService<EngineHost>();
         await Poll.UntilAsync(() => host.Engine is not null, Poll.Timeout, "the model to load");
@@ -87,5 +91,13 @@ public sealed class ExpertTelemetryTests
         Assert.Equal(expected, balancedness, 9);
         Assert.InRange(balancedness, 0.01, 1);
         Assert.Equal(0, metrics.Value("moe_eplb_rebalances_total"));
+
+        // The periodic line, one per MoE layer, and the warning exactly for the layers past Gini 0.5 or max/mean 3.
+        foreach (var load in loads)
+        {
+            Assert.Contains(logs.Lines, l => l.StartsWith($"Expert usage: layer {load.Layer} [", StringComparison.Ordinal));
+            var hot = ExpertLoadStatistics.Gini(load.ExpertTokens) > 0.5 || ExpertLoadStatistics.MaxOverMean(load.ExpertTokens) > 3;
+            Assert.Equal(hot, logs.Lines.Any(l => l.StartsWith($"Expert load imbalance on layer {load.Layer}:", StringComparison.Ordinal)));
+        }
     }
 }
