@@ -19,6 +19,8 @@ public interface ICounterActor : IActor
     Task<int> SlowAsync();
 
     Task ArmReminderAsync(string token, int dueMilliseconds);
+
+    Task ArmTimerAsync(int periodMilliseconds);
 }
 
 /// <summary>Counts in actor state; records how many calls run at once and which reminders fired.</summary>
@@ -52,6 +54,17 @@ public sealed class CounterActor(ActorHost host) : Actor(host), ICounterActor, I
 
     public Task ArmReminderAsync(string token, int dueMilliseconds) =>
         RegisterReminderAsync("ping", Encoding.UTF8.GetBytes(token), TimeSpan.FromMilliseconds(dueMilliseconds), TimeSpan.FromMilliseconds(-1));
+
+    public static readonly ConcurrentDictionary<string, int> Ticks = new();
+
+    public Task ArmTimerAsync(int periodMilliseconds) =>
+        RegisterTimerAsync("tick", nameof(OnTickAsync), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(periodMilliseconds));
+
+    public Task OnTickAsync(byte[]? state)
+    {
+        Ticks.AddOrUpdate(Id.GetId(), 1, (_, n) => n + 1);
+        return Task.CompletedTask;
+    }
 
     public Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
     {
@@ -136,6 +149,20 @@ public sealed class ActorTests(RedisServer redis) : IClassFixture<RedisServer>
 
         await Poll.UntilAsync(() => CounterActor.Reminded.ContainsKey(id), Sidecars.Timeout, "the reminder");
         Assert.Equal("ping:tok-" + id, CounterActor.Reminded[id]);
+    }
+
+    [Fact]
+    public async Task Timer_Periodic_FiresRepeatedly()
+    {
+        var port = FreePort.Next();
+        await using var app = await StartActorAppAsync(port);
+        using var components = Components.Create("memory");
+        await using var sidecar = await Sidecars.StartAsync("timer-app", components, app.Port, o => o.HttpPort = port);
+        var id = Guid.NewGuid().ToString("N");
+
+        await Proxy(sidecar, id).ArmTimerAsync(50);
+
+        await Poll.UntilAsync(() => CounterActor.Ticks.GetValueOrDefault(id) >= 3, Sidecars.Timeout, "three timer ticks");
     }
 
     [Fact]

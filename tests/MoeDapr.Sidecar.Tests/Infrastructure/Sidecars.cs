@@ -125,6 +125,18 @@ public sealed class SidecarProcess : IAsyncDisposable
 
             if (found is null && Process.HasExited)
             {
+                // The exit can be seen before the last output lines were read: drain them, then look again.
+                Process.WaitForExit();
+                lock (_lock)
+                {
+                    found = _lines.FirstOrDefault(predicate);
+                }
+
+                if (found is not null)
+                {
+                    return true;
+                }
+
                 throw new InvalidOperationException($"moedapr-sidecar exited with {Process.ExitCode}:\n{Output}");
             }
 

@@ -19,6 +19,7 @@ internal static class CommandCatalog
     private static Command Bench() => new("bench", "Measure performance and print the figures.")
     {
         BenchKvCommand.Create(),
+        BenchSidecarCommand.Create(),
         BenchEplbCommand.Create(),
     };
 }

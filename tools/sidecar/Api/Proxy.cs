@@ -29,10 +29,7 @@ public static class Proxy
         var cancellationToken = context.RequestAborted;
         if (context.Request.ContentLength is { } length && length > runtime.Options.MaxBodySize)
         {
-            // daprd's max body size middleware answers before reading.
-            context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync("Request Entity Too Large", cancellationToken);
+            await RejectTooLargeAsync(context);
             return;
         }
 
@@ -123,7 +120,7 @@ public static class Proxy
         HttpResponseMessage response;
         try
         {
-            response = await runtime.AppClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await SendWithRetriesAsync(runtime, request, targetAppId, canHaveBody, cancellationToken);
         }
         catch (Exception ex) when (IsBodyTooLarge(ex))
         {
@@ -183,6 +180,69 @@ public static class Proxy
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the call; when a Resiliency policy targets the app and the request has no body to replay, a connection
+    /// failure (no answer at all) is retried with the policy's backoff. Answers, errors included, are never retried.
+    /// </summary>
+    private static async Task<HttpResponseMessage> SendWithRetriesAsync(
+        SidecarRuntime runtime, HttpRequestMessage request, string targetAppId, bool hasBody, CancellationToken cancellationToken)
+    {
+        var policy = hasBody ? null : runtime.Resources.AppRetryFor(runtime.Options.AppId, targetAppId);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await runtime.AppClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            }
+            catch (HttpRequestException) when (policy is not null && policy.Allows(attempt) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(policy.DelayFor(attempt), runtime.Environment.Time, cancellationToken);
+                request = Clone(request);
+            }
+        }
+    }
+
+    private static HttpRequestMessage Clone(HttpRequestMessage request)
+    {
+        var copy = new HttpRequestMessage(request.Method, request.RequestUri) { Version = request.Version };
+        foreach (var (name, values) in request.Headers)
+        {
+            copy.Headers.TryAddWithoutValidation(name, values);
+        }
+
+        return copy;
+    }
+
+    /// <summary>
+    /// Answers 413 as daprd's body size limit does. A declared body of moderate size is read and discarded first, so
+    /// the caller, still sending, gets the answer instead of a reset connection.
+    /// </summary>
+    public static async Task RejectTooLargeAsync(HttpContext context)
+    {
+        const long drainLimit = 64L * 1024 * 1024;
+        if (context.Request.ContentLength is { } length && length <= drainLimit
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = drainLimit;
+            try
+            {
+                await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            }
+            catch (Exception ex) when (ex is IOException or BadHttpRequestException or OperationCanceledException)
+            {
+                // The caller gave up; answer anyway.
+            }
+        }
+        else
+        {
+            context.Response.Headers.Connection = "close";
+        }
+
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync("Request Entity Too Large", CancellationToken.None);
     }
 
     /// <summary>A W3C traceparent with fresh ids (00-{trace}-{span}-01).</summary>

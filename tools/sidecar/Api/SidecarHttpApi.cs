@@ -386,8 +386,7 @@ public static class SidecarHttpApi
     {
         if (context.Request.ContentLength > runtime.Options.MaxBodySize)
         {
-            context.Response.StatusCode = 413;
-            await context.Response.WriteAsync("Request Entity Too Large", context.RequestAborted);
+            await Proxy.RejectTooLargeAsync(context);
             return null;
         }
 

@@ -159,6 +159,16 @@ public static class RunFile
             options.AppHealthCheckPath = healthPath;
         }
 
+        if (Scalar(node, "appHealthProbeInterval") is { } probeInterval)
+        {
+            options.AppHealthProbeInterval = TimeSpan.FromSeconds(Int(probeInterval, "appHealthProbeInterval", where));
+        }
+
+        if (Scalar(node, "appHealthThreshold") is { } threshold)
+        {
+            options.AppHealthThreshold = Int(threshold, "appHealthThreshold", where);
+        }
+
         if (Scalar(node, "logLevel") is { } logLevel)
         {
             options.LogLevel = logLevel;

@@ -18,6 +18,7 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
     private Task? _initialization;
     private Task? _healthLoop;
     private volatile bool _appHealthy = true;
+    private volatile TaskCompletionSource _healthyAgain = NewHealthySignal(completed: true);
 
     internal SidecarRuntime(
         SidecarOptions options,
@@ -72,6 +73,9 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
     public bool IsAppHealthy => _appHealthy;
 
     public Task Ready => _ready.Task;
+
+    /// <summary>Completes while the app is healthy; daprd holds event delivery while the app health check fails.</summary>
+    public Task AppHealthy => _healthyAgain.Task;
 
     public CancellationToken Stopping => _stop.Token;
 
@@ -158,6 +162,17 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
         Timeout = timeout,
     };
 
+    private static TaskCompletionSource NewHealthySignal(bool completed)
+    {
+        var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (completed)
+        {
+            signal.SetResult();
+        }
+
+        return signal;
+    }
+
     private static string FormatHost(string host) => host.Contains(':', StringComparison.Ordinal) && !host.StartsWith('[') ? $"[{host}]" : host;
 
     private async Task InitializeAsync()
@@ -241,6 +256,15 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
                 if (now != _appHealthy)
                 {
                     _appHealthy = now;
+                    if (now)
+                    {
+                        _healthyAgain.TrySetResult();
+                    }
+                    else
+                    {
+                        _healthyAgain = NewHealthySignal(completed: false);
+                    }
+
                     LogAppHealth(Logger, Options.AppId, now);
                 }
             }

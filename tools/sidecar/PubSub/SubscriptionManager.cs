@@ -190,6 +190,8 @@ public sealed partial class SubscriptionManager(SidecarRuntime runtime) : IAsync
 
         for (var attempt = 1; ; attempt++)
         {
+            // Paused while the app health check fails (the entry stays with the broker meanwhile).
+            await runtime.AppHealthy.WaitAsync(cancellationToken);
             var outcome = await DeliverOnceAsync(path, body, contentType, envelope, cancellationToken);
             switch (outcome)
             {
