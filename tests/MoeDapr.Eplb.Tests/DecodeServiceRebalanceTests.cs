@@ -97,7 +97,7 @@ public sealed class DecodeServiceRebalanceTests
 
         Assert.True(movedAt > 0 && movedAt < OutputTokens, $"a plan should be applied while the request streams (at token {movedAt}):\n{decode.Output}");
         Assert.Equal(expected, tokens);
-        Assert.Contains("EPLB: expert", decode.Output, StringComparison.Ordinal);
+        await Poll.UntilAsync(() => decode.Output.Contains("EPLB: expert", StringComparison.Ordinal), Poll.Timeout, "the move to be logged");
         var metrics = new MetricsText(await http.GetStringAsync(new Uri(decode.BaseAddress, "metrics")));
         Assert.True(metrics.Value("moe_eplb_rebalances_total") >= 1);
     }

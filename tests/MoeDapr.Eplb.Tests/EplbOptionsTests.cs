@@ -59,4 +59,15 @@ public sealed class EplbOptionsTests
         Assert.True(proposal.After > proposal.Before);
         Assert.Equal([0, 1, 2, 3], proposal.Phy2Log[0].Order());
     }
+
+    [Fact]
+    public void KeepInPlace_SameRankMembership_KeepsExpertsInTheirSlots()
+    {
+        int[] current = [0, 1, 2, 3, 4, 5];
+        int[] proposed = [2, 0, 6, 5, 3, 1]; // rank 0: {0, 2, 6}, rank 1: {1, 3, 5}
+
+        var kept = Engine.Eplb.PlacementMoves.KeepInPlace(current, proposed, 2);
+
+        Assert.Equal([0, 6, 2, 3, 1, 5], kept);
+    }
 }

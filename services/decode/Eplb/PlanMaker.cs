@@ -31,7 +31,8 @@ public static class PlanMaker
         var placement = policy.Place(matrix, topology);
         var before = PlacementBalance.Of(matrix, ExpertPlacement.FromPhy2Log(topology.Ranks, matrix.Experts, current)).Mean;
         var after = PlacementBalance.Of(matrix, placement).Mean;
-        return new Proposal(placement.Layers.Select(l => l.Phy2Log.ToArray()).ToArray(), before, after);
+        var phy2Log = placement.Layers.Select((l, i) => PlacementMoves.KeepInPlace(current[i], [.. l.Phy2Log], topology.Ranks)).ToArray();
+        return new Proposal(phy2Log, before, after);
     }
 
     /// <summary>Each expert's share of its layer's load [layers][experts].</summary>

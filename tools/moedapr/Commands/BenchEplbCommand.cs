@@ -118,7 +118,7 @@ internal static class BenchEplbCommand
             var rows = new JsonArray();
             var table = new List<string[]>
             {
-                new[] { "EP", "expert gini", "bal. before", "bal. after", "rank gini before", "rank gini after", "tok/s off", "tok/s on", "par. tok/s off", "par. tok/s on", "pause/layer ms" },
+                new[] { "EP", "expert gini", "bal. before", "bal. after", "rank gini before", "rank gini after", "tok/s off", "tok/s on", "par. tok/s off", "par. tok/s on", "slots moved/layer", "pause/layer ms" },
             };
             foreach (var ranks in sizes)
             {
@@ -127,7 +127,7 @@ internal static class BenchEplbCommand
                 table.Add([
                     ranks.ToString(CultureInfo.InvariantCulture), F(row["expert_gini"]), F(row["balancedness_before"]), F(row["balancedness_after"]),
                     F(row["rank_gini_before"]), F(row["rank_gini_after"]), F1(row["tokens_per_second_off"]), F1(row["tokens_per_second_on"]),
-                    F1(row["parallel_tokens_per_second_off"]), F1(row["parallel_tokens_per_second_on"]), F(row["pause_per_layer_ms_mean"]),
+                    F1(row["parallel_tokens_per_second_off"]), F1(row["parallel_tokens_per_second_on"]), F1(row["slots_moved_per_layer_mean"]), F(row["pause_per_layer_ms_mean"]),
                 ]);
             }
 
@@ -174,6 +174,7 @@ internal static class BenchEplbCommand
             // Balancer on: R = experts + ranks; the plan (from this run's own counters) is applied while the batch decodes.
             Throughput on;
             var pauses = new List<double>();
+            var slotsMoved = new List<int>();
             await using (var engine = await CreateAsync(ranks, ranks, cancellationToken).ConfigureAwait(false))
             {
                 await WarmUpAsync(engine, cancellationToken).ConfigureAwait(false);
@@ -182,9 +183,13 @@ internal static class BenchEplbCommand
                 await WaitForStepsAsync(engine, settings.Tokens / 2, cancellationToken).ConfigureAwait(false);
                 var live = ExpertLoadMatrix.FromCounts(engine.ExpertLoads.Select(l => (IReadOnlyList<long>)l.ExpertTokens).ToArray());
                 var livePlan = new DeepSeekEplbPolicy().Place(live, topology);
+                var currentPlacement = engine.ExpertLoads.Select(l => l.Phy2Log).ToArray();
                 for (var i = 0; i < layers.Length; i++)
                 {
-                    var pause = await engine.ApplyPlacementAsync(layers[i], [.. livePlan.Layers[i].Phy2Log], cancellationToken).ConfigureAwait(false);
+                    // As the coordinator does: same rank membership, experts kept in their slots where possible.
+                    var target = PlacementMoves.KeepInPlace(currentPlacement[i], [.. livePlan.Layers[i].Phy2Log], ranks);
+                    slotsMoved.Add(PlacementMoves.SlotsChanged(currentPlacement[i], target));
+                    var pause = await engine.ApplyPlacementAsync(layers[i], target, cancellationToken).ConfigureAwait(false);
                     pauses.Add(pause.TotalMilliseconds);
                 }
 
@@ -215,6 +220,8 @@ internal static class BenchEplbCommand
                 ["pause_per_layer_ms_mean"] = pauses.Average(),
                 ["pause_per_layer_ms_max"] = pauses.Max(),
                 ["layers_moved"] = pauses.Count,
+                ["slots_moved_per_layer_mean"] = slotsMoved.Average(),
+                ["pause_per_slot_moved_ms"] = slotsMoved.Sum() > 0 ? pauses.Sum() / slotsMoved.Sum() : 0,
             };
         }
 
