@@ -70,4 +70,16 @@ public sealed class EplbOptionsTests
 
         Assert.Equal([0, 6, 2, 3, 1, 5], kept);
     }
+
+    [Fact]
+    public void KeepInPlace_GroupsOnSwappedRanks_PutsEachGroupWhereItAlreadyIs()
+    {
+        int[] current = [0, 1, 2, 3];
+        int[] proposed = [3, 2, 1, 0]; // rank groups {3, 2} and {1, 0}: the same as today, on the other ranks
+
+        var kept = Engine.Eplb.PlacementMoves.KeepInPlace(current, proposed, 2);
+
+        Assert.Equal(current, kept);
+        Assert.Equal(0, Engine.Eplb.PlacementMoves.SlotsChanged(current, kept));
+    }
 }
