@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.Decode.Eplb;
 using MoeDapr.Engine;
 
 namespace MoeDapr.Decode;
@@ -56,6 +57,7 @@ public static class DecodeExtensions
         });
         services.AddHostedService<DecodePublisher>();
         services.AddHealthChecks().AddCheck<EngineHost>("model", tags: ["ready"]);
+        builder.AddDecodeEplb();
         return builder;
     }
 
@@ -64,6 +66,7 @@ public static class DecodeExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapDecodeApi();
+        app.UseDecodeEplb();
         return app;
     }
 

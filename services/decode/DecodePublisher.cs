@@ -1,16 +1,15 @@
-using System.Globalization;
 using System.Threading.Channels;
 using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
-using MoeDapr.Engine.Eplb;
 
 namespace MoeDapr.Decode;
 
 /// <summary>
 /// Publishes what decode tells the rest of the system: a <see cref="WorkerLoadSnapshot"/> every
-/// <c>Worker:LoadInterval</c>, the queued <see cref="CompletionRecord"/>s, and the periodic "Expert usage" log line.
+/// <c>Worker:LoadInterval</c> and the queued <see cref="CompletionRecord"/>s
+/// (the "Expert usage" log line is Eplb/ExpertTelemetry's).
 /// </summary>
 public sealed class DecodePublisher(
     DaprClient dapr, EngineHost host, DecodeSessions sessions, Channel<CompletionRecord> completions,
@@ -22,12 +21,10 @@ public sealed class DecodePublisher(
     private long _sequence;
     private bool _failing;
     private long _lastGenerated;
-    private long _lastExpertLog;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
-        _lastExpertLog = time.GetTimestamp();
         using var timer = new PeriodicTimer(settings.LoadInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -35,12 +32,6 @@ public sealed class DecodePublisher(
             while (completions.Reader.TryRead(out var record))
             {
                 await PublishAsync(PubSub.CompletionsTopic, record, stoppingToken);
-            }
-
-            if (settings.ExpertLogInterval > TimeSpan.Zero && time.GetElapsedTime(_lastExpertLog) >= settings.ExpertLogInterval)
-            {
-                _lastExpertLog = time.GetTimestamp();
-                LogExpertUsage();
             }
         }
     }
@@ -90,27 +81,6 @@ public sealed class DecodePublisher(
             {
                 Log.PublishFailed(logger, topic, e.Message);
                 _failing = true;
-            }
-        }
-    }
-
-    private void LogExpertUsage()
-    {
-        foreach (var load in host.Engine?.ExpertLoads ?? [])
-        {
-            if (load.ExpertTokens.Sum() == 0)
-            {
-                continue; // nothing routed yet
-            }
-
-            var shares = ExpertLoadStatistics.UtilizationShares(load.ExpertTokens);
-            var gini = ExpertLoadStatistics.Gini(load.ExpertTokens);
-            var maxOverMean = ExpertLoadStatistics.MaxOverMean(load.ExpertTokens);
-            var usage = "[" + string.Join(", ", shares.Select(s => s.ToString("F3", CultureInfo.InvariantCulture))) + "]";
-            Log.ExpertUsage(logger, load.Layer, usage, gini, maxOverMean);
-            if (gini > 0.5 || maxOverMean > 3)
-            {
-                Log.ExpertImbalance(logger, load.Layer, gini, maxOverMean);
             }
         }
     }

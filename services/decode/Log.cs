@@ -21,12 +21,6 @@ internal static partial class Log
     [LoggerMessage(205, LogLevel.Warning, "Publishing on {Topic} failed: {Reason}")]
     public static partial void PublishFailed(ILogger logger, string topic, string reason);
 
-    [LoggerMessage(206, LogLevel.Information, "Expert usage: layer {Layer} {Usage} gini={Gini:F3} max/mean={MaxOverMean:F2}")]
-    public static partial void ExpertUsage(ILogger logger, int layer, string usage, double gini, double maxOverMean);
-
-    [LoggerMessage(207, LogLevel.Warning, "Expert load imbalance on layer {Layer}: gini={Gini:F3} max/mean={MaxOverMean:F2}")]
-    public static partial void ExpertImbalance(ILogger logger, int layer, double gini, double maxOverMean);
-
     [LoggerMessage(208, LogLevel.Error, "Request {RequestId} failed")]
     public static partial void RequestFailed(ILogger logger, string requestId, Exception error);
 }

@@ -31,6 +31,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     private EngineCore? _core;
     private volatile EngineStats _stats = new();
     private volatile IReadOnlyList<ExpertLoad> _expertLoads = [];
+    private volatile Action<StepTiming>? _stepObserver;
 
     private InferenceEngine(EngineOptions options, ModelConfig config, Func<EngineCore> build, Random? seeds)
     {
@@ -52,6 +53,16 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Per MoE layer token counters and placement, refreshed after every step.</summary>
     public IReadOnlyList<ExpertLoad> ExpertLoads => _expertLoads;
+
+    /// <summary>
+    /// Called on the engine thread after every model step with its routing and per-rank expert time (keep it short: it
+    /// delays the next step). Null, the default, turns the clock reads off.
+    /// </summary>
+    public Action<StepTiming>? StepObserver
+    {
+        get => _stepObserver;
+        set => _stepObserver = value;
+    }
 
     /// <summary>Builds the model on the engine thread; completes when it is ready to serve (or throws what loading threw).</summary>
     public static async Task<InferenceEngine> CreateAsync(
@@ -243,13 +254,17 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     public Task<bool> ReleaseAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
         Invoke(core => core.Release(handle), cancellationToken);
 
-    /// <summary>Replaces MoE layer <paramref name="layer"/>'s placement between steps (see <c>ExpertShards.ApplyPlacement</c>).</summary>
-    public Task ApplyPlacementAsync(int layer, int[] phy2Log, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Replaces MoE layer <paramref name="layer"/>'s placement between steps (see <c>ExpertShards.ApplyPlacement</c>);
+    /// returns how long the engine thread spent on it: the serving pause.
+    /// </summary>
+    public Task<TimeSpan> ApplyPlacementAsync(int layer, int[] phy2Log, CancellationToken cancellationToken = default) =>
         Invoke(core =>
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var experts = core.Model.Experts(layer) ?? throw new ArgumentException($"layer {layer} is not an MoE layer", nameof(layer));
             experts.ApplyPlacement(phy2Log);
-            return true;
+            return System.Diagnostics.Stopwatch.GetElapsedTime(started);
         }, cancellationToken);
 
     /// <summary>Next-token logits after <paramref name="tokens"/>, computed without touching the prefix cache's contents.</summary>
@@ -354,6 +369,8 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             core.ExpireHandles();
             if (core.HasWork)
             {
+                var observer = _stepObserver;
+                core.Model.Timings.Enabled = observer is not null;
                 try
                 {
                     core.Step();
@@ -365,6 +382,10 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
                 }
 
                 PublishStats(core);
+                if (observer is not null && core.Model.Timings.Take() is { } timing)
+                {
+                    observer(timing);
+                }
             }
             else
             {

@@ -19,10 +19,10 @@ internal sealed class ExpertShards : IDisposable
     private readonly ScalarType _dtype;
     private readonly long[] _expertTokens;
     private readonly long[] _rankTokens;
-    private Tensor[] _gateUp; // per rank [slots_per_rank, 2I, hidden]
-    private Tensor[] _down; // per rank [slots_per_rank, hidden, I]
-    private Tensor[][] _gateUpSlots; // per rank, per local slot: [2I, hidden] views
-    private Tensor[][] _downSlots;
+    private readonly Tensor[] _gateUp; // per rank [slots_per_rank, 2I, hidden]
+    private readonly Tensor[] _down; // per rank [slots_per_rank, hidden, I]
+    private readonly Tensor[][] _gateUpSlots; // per rank, per local slot: [2I, hidden] views
+    private readonly Tensor[][] _downSlots;
     private int[] _phy2Log;
     private Tensor? _log2PhyFlat; // [experts * max_replicas] physical slot of (expert, replica)
     private Tensor? _replicaCounts; // [experts]
@@ -68,6 +68,9 @@ internal sealed class ExpertShards : IDisposable
     }
 
     public int NumExperts { get; }
+
+    /// <summary>Where per-rank expert time is added up; null: not timed.</summary>
+    public MoeStepTimings? Timings { get; init; }
 
     public int NumSlots { get; }
 
@@ -126,6 +129,7 @@ internal sealed class ExpertShards : IDisposable
             }
 
             _rankTokens[r] += rankCount;
+            var rankStart = Timings?.Start() ?? 0;
             var rankInput = gathered.narrow(0, offset, rankCount);
             if (!Equals(_rankDevices[r], _main))
             {
@@ -150,6 +154,7 @@ internal sealed class ExpertShards : IDisposable
 
             var rankOutput = parts.Count == 1 ? parts[0] : cat(parts, 0);
             outputs.Add(Equals(_rankDevices[r], _main) ? rankOutput : rankOutput.to(_main));
+            Timings?.AddRank(r, rankStart);
             offset += rankCount;
         }
 
@@ -158,8 +163,9 @@ internal sealed class ExpertShards : IDisposable
     }
 
     /// <summary>
-    /// Replaces the placement: slot s now holds expert <paramref name="phy2Log"/>[s]. Weights are copied from
-    /// a slot that holds the expert today (the same rank when possible). Call between steps.
+    /// Replaces the placement: slot s now holds expert <paramref name="phy2Log"/>[s]. Only the slots whose expert changes
+    /// are written, in place, from a slot that holds the expert today (the same rank when possible), so the pause grows
+    /// with the experts moved, not with the layer. Call between steps.
     /// </summary>
     public void ApplyPlacement(int[] phy2Log)
     {
@@ -175,30 +181,39 @@ internal sealed class ExpertShards : IDisposable
             list.Add(s);
         }
 
+        var changed = Enumerable.Range(0, NumSlots).Where(s => phy2Log[s] != _phy2Log[s]).ToArray();
+        var changing = changed.ToHashSet();
         using var scope = NewDisposeScope();
-        var newGateUp = new Tensor[Ranks];
-        var newDown = new Tensor[Ranks];
-        for (var r = 0; r < Ranks; r++)
+        var writes = new List<(int Slot, Tensor GateUp, Tensor Down)>(changed.Length);
+        foreach (var slot in changed)
         {
-            newGateUp[r] = empty([_slotsPerRank, 2 * _intermediate, _hidden], dtype: _dtype, device: _rankDevices[r]);
-            newDown[r] = empty([_slotsPerRank, _hidden, _intermediate], dtype: _dtype, device: _rankDevices[r]);
-            for (var j = 0; j < _slotsPerRank; j++)
+            var rank = slot / _slotsPerRank;
+            var candidates = holders[phy2Log[slot]];
+            var stable = candidates.Where(s => !changing.Contains(s)).ToList();
+            var pool = stable.Count > 0 ? stable : candidates;
+            var source = pool.FirstOrDefault(s => s / _slotsPerRank == rank, pool[0]);
+            var (sr, sj) = (source / _slotsPerRank, source % _slotsPerRank);
+            var (gateUp, down) = (_gateUpSlots[sr][sj], _downSlots[sr][sj]);
+            if (!Equals(_rankDevices[sr], _rankDevices[rank]))
             {
-                var candidates = holders[phy2Log[(r * _slotsPerRank) + j]];
-                var source = candidates.FirstOrDefault(s => s / _slotsPerRank == r, candidates[0]);
-                var (sr, sj) = (source / _slotsPerRank, source % _slotsPerRank);
-                newGateUp[r][j].copy_(_gateUpSlots[sr][sj]);
-                newDown[r][j].copy_(_downSlots[sr][sj]);
+                (gateUp, down) = (gateUp.to(_rankDevices[rank]), down.to(_rankDevices[rank]));
+            }
+            else if (changing.Contains(source))
+            {
+                // The source slot is overwritten by this same move: read it before any write.
+                (gateUp, down) = (gateUp.clone(), down.clone());
             }
 
-            newGateUp[r].DetachFromDisposeScope();
-            newDown[r].DetachFromDisposeScope();
+            writes.Add((slot, gateUp, down));
         }
 
-        DisposeWeights();
-        _gateUp = newGateUp;
-        _down = newDown;
-        (_gateUpSlots, _downSlots) = SlotViews(_gateUp, _down);
+        foreach (var (slot, gateUp, down) in writes)
+        {
+            var (r, j) = (slot / _slotsPerRank, slot % _slotsPerRank);
+            _gateUpSlots[r][j].copy_(gateUp);
+            _downSlots[r][j].copy_(down);
+        }
+
         _phy2Log = (int[])phy2Log.Clone();
         BuildRoutingTables();
     }

@@ -33,14 +33,20 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
 
     public ExpertShards Experts { get; }
 
+    /// <summary>Where routing time is added up; null: not timed.</summary>
+    public MoeStepTimings? Timings { get; init; }
+
     public Tensor Forward(Tensor x)
     {
+        var routingStart = Timings?.Start() ?? 0;
         var probs = nn.functional.linear(x, _router).to(ScalarType.Float32).softmax(-1); // [T, experts]
         var (weights, experts) = probs.topk(_topK, -1);
         if (_normalize)
         {
             weights /= weights.sum(-1, keepdim: true);
         }
+
+        Timings?.AddRouting(routingStart);
 
         var routed = Experts.Forward(x, weights.to(x.dtype), experts);
         if (_shared is null)

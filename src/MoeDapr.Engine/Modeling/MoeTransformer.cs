@@ -59,6 +59,7 @@ public sealed class MoeTransformer : IDisposable
         _rope = new RotaryTables(config.HeadDim, config.RopeTheta, placement.MaxPositions, dtype, device);
         _layers = new DecoderLayer[config.NumLayers];
         _experts = new ExpertShards?[config.NumLayers];
+        Timings = new MoeStepTimings(placement.RankDevices.Length);
         var defaultPlacement = Enumerable.Range(0, placement.ExpertSlots).Select(s => s % config.NumExperts).ToArray();
         for (var l = 0; l < config.NumLayers; l++)
         {
@@ -73,9 +74,9 @@ public sealed class MoeTransformer : IDisposable
             IFeedForwardLayer feedForward;
             if (config.FeedForwardKindOf(l) == FeedForwardKind.Moe)
             {
-                var shards = new ExpertShards(config, l, weights, dtype, device, placement.RankDevices, defaultPlacement);
+                var shards = new ExpertShards(config, l, weights, dtype, device, placement.RankDevices, defaultPlacement) { Timings = Timings };
                 _experts[l] = shards;
-                feedForward = new MoeFeedForward(config, l, weights, dtype, device, shards);
+                feedForward = new MoeFeedForward(config, l, weights, dtype, device, shards) { Timings = Timings };
             }
             else
             {
@@ -89,6 +90,9 @@ public sealed class MoeTransformer : IDisposable
     public ModelConfig Config { get; }
 
     public ModelPlacement Placement { get; }
+
+    /// <summary>Routing and per-rank expert time of the current step (engine thread only).</summary>
+    internal MoeStepTimings Timings { get; }
 
     /// <summary>Experts of MoE layer <paramref name="layer"/>; null for a dense layer.</summary>
     internal ExpertShards? Experts(int layer) => _experts[layer];

@@ -23,5 +23,6 @@ internal static class CommandCatalog
         BenchKvCommand.Create(),
         BenchSidecarCommand.Create(),
         BenchServingCommand.Create(),
+        BenchEplbCommand.Create(),
     };
 }
