@@ -23,6 +23,9 @@ public sealed record LocalStackOptions
 
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
+    /// <summary>False starts only the workers (kv-transfer, prefill, decode) and waits for them through their sidecars.</summary>
+    public bool IncludeRouter { get; init; } = true;
+
     /// <summary>Extra environment for every app (e.g. engine settings).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
@@ -36,13 +39,18 @@ public sealed class LocalStack : IAsyncDisposable
 {
     private readonly ServiceProcess _host;
     private readonly string _workDir;
+    private readonly IReadOnlyDictionary<string, int> _sidecarPorts;
 
-    private LocalStack(ServiceProcess host, string workDir, Uri routerUrl)
+    private LocalStack(ServiceProcess host, string workDir, Uri routerUrl, IReadOnlyDictionary<string, int> sidecarPorts)
     {
         _host = host;
         _workDir = workDir;
         RouterUrl = routerUrl;
+        _sidecarPorts = sidecarPorts;
     }
+
+    /// <summary>The Dapr HTTP API of <paramref name="appId"/>'s sidecar (<c>http://127.0.0.1:port/</c>).</summary>
+    public Uri SidecarUrl(string appId) => new($"http://127.0.0.1:{_sidecarPorts[appId].ToString(CultureInfo.InvariantCulture)}/");
 
     public Uri RouterUrl { get; }
 
@@ -56,7 +64,8 @@ public sealed class LocalStack : IAsyncDisposable
     {
         var workDir = Path.Combine(Path.GetTempPath(), "moedapr-up-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(workDir);
-        var runFile = WriteRunFile(options, binaries, workDir);
+        var sidecarPorts = new Dictionary<string, int>(StringComparer.Ordinal);
+        var runFile = WriteRunFile(options, binaries, workDir, sidecarPorts);
         var sidecar = binaries.Find("sidecar") ?? throw new FileNotFoundException($"the local sidecar is not built ({binaries.Description})");
         var host = ServiceProcess.Start("sidecar host", "dotnet", [sidecar, "run", "-f", runFile, "--registry-path", Path.Combine(workDir, "registry")],
             workDir, new Dictionary<string, string>(), echo);
@@ -64,7 +73,18 @@ public sealed class LocalStack : IAsyncDisposable
         try
         {
             using var http = new HttpClient();
-            await host.WaitReadyAsync(http, new Uri(url, "health/ready"), options.ReadyTimeout, cancellationToken);
+            if (options.IncludeRouter)
+            {
+                await host.WaitReadyAsync(http, new Uri(url, "health/ready"), options.ReadyTimeout, cancellationToken);
+            }
+            else
+            {
+                foreach (var (appId, port) in sidecarPorts)
+                {
+                    var ready = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/v1.0/invoke/{appId}/method/health/ready");
+                    await host.WaitReadyAsync(http, ready, options.ReadyTimeout, cancellationToken);
+                }
+            }
         }
         catch
         {
@@ -72,11 +92,11 @@ public sealed class LocalStack : IAsyncDisposable
             throw;
         }
 
-        return new LocalStack(host, workDir, url);
+        return new LocalStack(host, workDir, url, sidecarPorts);
     }
 
-    /// <summary>The run file for <paramref name="options"/>; returns its path.</summary>
-    public static string WriteRunFile(LocalStackOptions options, ServiceBinaries binaries, string workDir)
+    /// <summary>The run file for <paramref name="options"/>; returns its path and fills <paramref name="sidecarPorts"/> (app id → Dapr HTTP port).</summary>
+    public static string WriteRunFile(LocalStackOptions options, ServiceBinaries binaries, string workDir, IDictionary<string, int> sidecarPorts)
     {
         var components = Path.Combine(workDir, "components");
         Directory.CreateDirectory(components);
@@ -86,6 +106,7 @@ public sealed class LocalStack : IAsyncDisposable
         yaml.AppendLine("version: 1");
         yaml.AppendLine("common:");
         yaml.AppendLine($"  resourcesPath: {Quote(components)}");
+        yaml.AppendLine("  maxBodySize: 16Mi"); // token ids of large prefill batches exceed Dapr's default 4Mi
         yaml.AppendLine("  env:");
         yaml.AppendLine("    DOTNET_ENVIRONMENT: Production");
         foreach (var (key, value) in options.Environment)
@@ -95,21 +116,31 @@ public sealed class LocalStack : IAsyncDisposable
 
         yaml.AppendLine("apps:");
         var model = Path.GetFullPath(options.ModelDir);
-        AppendApp(yaml, binaries, "kv-transfer", "kv-transfer", ServiceProcess.FreePort(), []);
+        void AppendApp(string service, string appId, int port, (string Key, string Value)[] env)
+        {
+            sidecarPorts[appId] = ServiceProcess.FreePort();
+            LocalStack.AppendApp(yaml, binaries, service, appId, port, sidecarPorts[appId], env);
+        }
+
+        AppendApp("kv-transfer", "kv-transfer", ServiceProcess.FreePort(), []);
         for (var i = 1; i <= options.PrefillReplicas; i++)
         {
             var id = Contracts.AppIds.Replica(Contracts.AppIds.Prefill, i);
-            AppendApp(yaml, binaries, "prefill", id, ServiceProcess.FreePort(), [("Model__Path", model), ("Worker__AppId", id)]);
+            AppendApp("prefill", id, ServiceProcess.FreePort(), [("Model__Path", model), ("Worker__AppId", id)]);
         }
 
         for (var i = 1; i <= options.DecodeReplicas; i++)
         {
             var id = Contracts.AppIds.Replica(Contracts.AppIds.Decode, i);
-            AppendApp(yaml, binaries, "decode", id, ServiceProcess.FreePort(),
+            AppendApp("decode", id, ServiceProcess.FreePort(),
                 [("Model__Path", model), ("Worker__AppId", id), ("Engine__ExpertParallelSize", options.DecodeExpertParallel.ToString(CultureInfo.InvariantCulture))]);
         }
 
-        AppendApp(yaml, binaries, "router", "router", options.Port, [("Router__Model__Path", model)]);
+        if (options.IncludeRouter)
+        {
+            AppendApp("router", "router", options.Port, [("Router__Model__Path", model)]);
+        }
+
         var path = Path.Combine(workDir, "moedapr-up.yaml");
         File.WriteAllText(path, yaml.ToString());
         return path;
@@ -128,13 +159,15 @@ public sealed class LocalStack : IAsyncDisposable
         }
     }
 
-    private static void AppendApp(StringBuilder yaml, ServiceBinaries binaries, string service, string appId, int port, (string Key, string Value)[] env)
+    private static void AppendApp(StringBuilder yaml, ServiceBinaries binaries, string service, string appId, int port, int sidecarPort, (string Key, string Value)[] env)
     {
         var dll = binaries.Find(service) ?? throw new FileNotFoundException($"{service} is not built ({binaries.Description})");
         var portText = port.ToString(CultureInfo.InvariantCulture);
         yaml.AppendLine($"  - appID: {appId}");
         yaml.AppendLine($"    appDirPath: {Quote(Path.GetDirectoryName(dll)!)}");
         yaml.AppendLine($"    appPort: {portText}");
+        yaml.AppendLine($"    daprHTTPPort: {sidecarPort.ToString(CultureInfo.InvariantCulture)}");
+        yaml.AppendLine($"    daprGRPCPort: {ServiceProcess.FreePort().ToString(CultureInfo.InvariantCulture)}");
         yaml.AppendLine($"    command: [\"dotnet\", {Quote(dll)}]");
         yaml.AppendLine("    env:");
         yaml.AppendLine($"      ASPNETCORE_URLS: \"http://127.0.0.1:{portText}\"");
