@@ -43,8 +43,8 @@ public sealed class UpCommandTests
 
     private static async Task<(int ExitCode, string Output)> RunCliAsync(params string[] arguments)
     {
-        var binaries = ServiceBinaries.Discover();
-        var cli = Path.Combine(binaries.RepositoryRoot!, "tools", "moedapr", "bin", binaries.Configuration, "net10.0", "moedapr.dll");
+        var root = ServiceBinaries.FindRepositoryRoot(AppContext.BaseDirectory) ?? throw new DirectoryNotFoundException("no MoeDapr checkout above the tests");
+        var cli = Path.Combine(root, "tools", "moedapr", "bin", ServiceBinaries.CurrentConfiguration(), "net10.0", "moedapr.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(cli);
         foreach (var argument in arguments)

@@ -109,6 +109,7 @@ public sealed class LocalStack : IAsyncDisposable
         yaml.AppendLine("  maxBodySize: 16Mi"); // token ids of large prefill batches exceed Dapr's default 4Mi
         yaml.AppendLine("  env:");
         yaml.AppendLine("    DOTNET_ENVIRONMENT: Production");
+        yaml.AppendLine($"    Model__Path: {Quote(Path.GetFullPath(options.ModelDir))}"); // every service reads the checkpoint (the router its tokenizer)
         foreach (var (key, value) in options.Environment)
         {
             yaml.AppendLine($"    {key}: {Quote(value)}");
@@ -126,14 +127,14 @@ public sealed class LocalStack : IAsyncDisposable
         for (var i = 1; i <= options.PrefillReplicas; i++)
         {
             var id = Contracts.AppIds.Replica(Contracts.AppIds.Prefill, i);
-            AppendApp("prefill", id, ServiceProcess.FreePort(), [("Model__Path", model), ("Worker__AppId", id)]);
+            AppendApp("prefill", id, ServiceProcess.FreePort(), [("Worker__AppId", id)]);
         }
 
         for (var i = 1; i <= options.DecodeReplicas; i++)
         {
             var id = Contracts.AppIds.Replica(Contracts.AppIds.Decode, i);
             AppendApp("decode", id, ServiceProcess.FreePort(),
-                [("Model__Path", model), ("Worker__AppId", id), ("Engine__ExpertParallelSize", options.DecodeExpertParallel.ToString(CultureInfo.InvariantCulture))]);
+                [("Worker__AppId", id), ("Engine__ExpertParallelSize", options.DecodeExpertParallel.ToString(CultureInfo.InvariantCulture))]);
         }
 
         if (options.IncludeRouter)

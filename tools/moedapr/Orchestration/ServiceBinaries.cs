@@ -122,8 +122,8 @@ public sealed class ServiceBinaries
 
     private static string ProjectFolder(string service) => service == "sidecar" ? Path.Combine("tools", "sidecar") : Path.Combine("services", service);
 
-    /// <summary>Debug or Release: the configuration this CLI was built in (its output path says).</summary>
-    private static string CurrentConfiguration()
+    /// <summary>Debug or Release: the configuration this process was built in (its output path says).</summary>
+    public static string CurrentConfiguration()
     {
         var parts = AppContext.BaseDirectory.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
         var bin = Array.LastIndexOf(parts, "bin");
