@@ -49,8 +49,6 @@ public sealed partial class RouterStackFixture : IAsyncLifetime
             ReadyTimeout = TimeSpan.FromMinutes(2),
             Environment = new Dictionary<string, string>
             {
-                // The router reads its checkpoint from Model:Path, as the workers do.
-                ["Model__Path"] = Path.GetFullPath(model),
                 ["Router__Admission__MaxQueuedRequests"] = bound,
                 ["Router__Admission__QueueTimeout"] = QueueTimeout.ToString("c", CultureInfo.InvariantCulture),
                 ["Engine__Threads"] = "1",
