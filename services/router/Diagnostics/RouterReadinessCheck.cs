@@ -6,13 +6,15 @@ namespace MoeDapr.Router.Diagnostics;
 
 /// <summary>
 /// Ready when a decode worker is publishing fresh snapshots: that is a prefill path too, since decode prefills locally
-/// when no prefill worker or kv-transfer is healthy. The description says which path is in use.
+/// when no prefill worker or kv-transfer is healthy. A saturated worker still counts: under overload the router keeps
+/// answering (queueing, 429, 503), and failing readiness then would take it out of its Service exactly when it is needed.
+/// The description says which path is in use.
 /// </summary>
 public sealed class RouterReadinessCheck(WorkerRegistry workers) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var decode = workers.Count(WorkerRole.Decode);
+        var decode = workers.CountLive(WorkerRole.Decode);
         var prefill = workers.Count(WorkerRole.Prefill);
         var disaggregated = workers.DisaggregationAvailable;
         var data = new Dictionary<string, object> { ["decode"] = decode, ["prefill"] = prefill, ["disaggregated"] = disaggregated };

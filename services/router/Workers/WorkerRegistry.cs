@@ -89,6 +89,18 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
     /// <summary>Prefill can run remotely: a prefill worker can take work and kv-transfer is healthy.</summary>
     public bool DisaggregationAvailable => KvTransferHealthy && Count(WorkerRole.Prefill) > 0;
 
+    /// <summary>
+    /// Workers of a role that are publishing fresh snapshots and accepting work, saturated or not: what readiness
+    /// counts, since a busy worker is still serving and the router's queue absorbs the excess.
+    /// </summary>
+    public int CountLive(WorkerRole role)
+    {
+        lock (_lock)
+        {
+            return _workers.Values.Count(e => e.Snapshot.Role == role && IsFresh(e) && e.Snapshot.Accepting);
+        }
+    }
+
     /// <summary>Workers of a role that are fresh, accepting, not cooling down after a failure and not saturated.</summary>
     public int Count(WorkerRole role)
     {

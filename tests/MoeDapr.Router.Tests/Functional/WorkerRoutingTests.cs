@@ -148,6 +148,16 @@ public sealed class WorkerRoutingTests : IDisposable
     }
 
     [Fact]
+    public async Task Ready_OnlyDecodeWorkerSaturated_StaysReady()
+    {
+        _factory.Announce(AppIds.Decode, WorkerRole.Decode, kvUsage: 0.99);
+
+        using var ready = await _client.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+
+    [Fact]
     public async Task WorkerLoadSubscription_CloudEvent_RegistersTheWorker()
     {
         var subscriptions = await _client.GetFromJsonAsync<JsonArray>("/dapr/subscribe");

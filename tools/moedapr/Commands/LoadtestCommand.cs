@@ -19,6 +19,8 @@ public static class LoadtestCommand
         var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "max_tokens of every request.", Required = true };
         var promptMin = new Option<int>("--prompt-len-min") { Description = "Shortest prompt, in words.", Required = true };
         var promptMax = new Option<int>("--prompt-len-max") { Description = "Longest prompt, in words.", Required = true };
+        var sharedPrefixLen = new Option<int>("--shared-prefix-len") { Description = "Words of a prefix shared by many prompts, prepended to each (prefix-cache workloads); 0: none." };
+        var sharedPrefixes = new Option<int>("--shared-prefixes") { Description = "Distinct shared prefixes prompts draw from.", DefaultValueFactory = _ => 1 };
         var concurrency = new Option<int?>("--concurrency") { Description = "Most requests in flight; later arrivals are dropped and counted." };
         var stream = new Option<bool>("--stream") { Description = "Stream responses (SSE) and measure TTFT, TPOT and inter-token latency." };
         var sloTtft = new Option<double?>("--slo-ttft") { Description = "TTFT objective (ms) for goodput; needs --stream." };
@@ -31,7 +33,7 @@ public static class LoadtestCommand
 
         var command = new Command("loadtest", "Offer open-loop Poisson load to an OpenAI-compatible /v1/completions and report throughput, latency and goodput.")
         {
-            url, duration, qps, maxNewTokens, promptMin, promptMax, concurrency, stream, sloTtft, sloTpot, outputJson, plot, model, seed, requestTimeout,
+            url, duration, qps, maxNewTokens, promptMin, promptMax, sharedPrefixLen, sharedPrefixes, concurrency, stream, sloTtft, sloTpot, outputJson, plot, model, seed, requestTimeout,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             new LoadtestSettings
@@ -42,6 +44,8 @@ public static class LoadtestCommand
                 MaxNewTokens = parse.GetValue(maxNewTokens),
                 PromptLengthMin = parse.GetValue(promptMin),
                 PromptLengthMax = parse.GetValue(promptMax),
+                SharedPrefixLength = parse.GetValue(sharedPrefixLen),
+                SharedPrefixes = parse.GetValue(sharedPrefixes),
                 Concurrency = parse.GetValue(concurrency),
                 Stream = parse.GetValue(stream),
                 SloTtftMs = parse.GetValue(sloTtft),

@@ -52,7 +52,7 @@ public sealed record LoadtestReport
             Config = new ReportConfig(
                 settings.CompletionsUrl.ToString(), model, settings.DurationSeconds, settings.TargetQps, settings.MaxNewTokens,
                 settings.PromptLengthMin, settings.PromptLengthMax, settings.Concurrency, settings.Stream, settings.SloTtftMs,
-                settings.SloTpotMs, settings.Seed, settings.RequestTimeoutSeconds),
+                settings.SloTpotMs, settings.Seed, settings.RequestTimeoutSeconds, settings.SharedPrefixLength, settings.SharedPrefixes),
             StartedAt = result.StartedAt,
             ElapsedSeconds = result.Elapsed.TotalSeconds,
             Cancelled = result.Cancelled,
@@ -96,7 +96,8 @@ public sealed record LoadtestReport
 /// <summary>The settings a report was produced with.</summary>
 public sealed record ReportConfig(
     string Url, string Model, double DurationSeconds, double TargetQps, int MaxNewTokens, int PromptLenMin, int PromptLenMax,
-    int? Concurrency, bool Stream, double? SloTtftMs, double? SloTpotMs, int Seed, double RequestTimeoutSeconds);
+    int? Concurrency, bool Stream, double? SloTtftMs, double? SloTpotMs, int Seed, double RequestTimeoutSeconds,
+    int SharedPrefixLen = 0, int SharedPrefixes = 1);
 
 /// <summary>
 /// How arrivals ended. <c>arrivals</c> = <c>sent</c> + <c>dropped</c>; <c>sent</c> = <c>ok</c> + <c>rejected</c> (429)

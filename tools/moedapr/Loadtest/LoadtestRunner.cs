@@ -31,7 +31,8 @@ public sealed class LoadtestRunner
     {
         // Separate streams, so prompt lengths do not shift arrival times when the length range changes.
         var arrivals = ArrivalSchedule.Poisson(_settings.TargetQps, _settings.Duration, new Random(_settings.Seed));
-        var prompts = new PromptFactory(new Random(_settings.Seed + 1), _settings.PromptLengthMin, _settings.PromptLengthMax);
+        var prompts = new PromptFactory(
+            new Random(_settings.Seed + 1), _settings.PromptLengthMin, _settings.PromptLengthMax, _settings.SharedPrefixLength, _settings.SharedPrefixes);
         Counters.Scheduled = arrivals.Count;
 
         var cap = _settings.Concurrency ?? int.MaxValue;

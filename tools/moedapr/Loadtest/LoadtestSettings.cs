@@ -26,6 +26,12 @@ public sealed record LoadtestSettings
     /// <summary>Longest prompt, in words.</summary>
     public required int PromptLengthMax { get; init; }
 
+    /// <summary>Words of a prefix shared by many prompts (prepended to the drawn prompt); 0 for none.</summary>
+    public int SharedPrefixLength { get; init; }
+
+    /// <summary>Distinct shared prefixes the prompts draw from, uniformly (used with <see cref="SharedPrefixLength"/>).</summary>
+    public int SharedPrefixes { get; init; } = 1;
+
     /// <summary>Most requests in flight at once; arrivals beyond it are dropped by the client. Null: no cap.</summary>
     public int? Concurrency { get; init; }
 
@@ -84,6 +90,8 @@ public sealed record LoadtestSettings
         Check(errors, MaxNewTokens >= 1, "--max-new-tokens must be at least 1", MaxNewTokens);
         Check(errors, PromptLengthMin >= 1, "--prompt-len-min must be at least 1 word", PromptLengthMin);
         Check(errors, PromptLengthMax >= PromptLengthMin, $"--prompt-len-max must be at least --prompt-len-min ({PromptLengthMin})", PromptLengthMax);
+        Check(errors, SharedPrefixLength >= 0, "--shared-prefix-len must be 0 (none) or a number of words", SharedPrefixLength);
+        Check(errors, SharedPrefixes >= 1, "--shared-prefixes must be at least 1", SharedPrefixes);
         if (Concurrency is { } concurrency)
         {
             Check(errors, concurrency >= 1, "--concurrency must be at least 1", concurrency);
