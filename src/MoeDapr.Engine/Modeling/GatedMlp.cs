@@ -24,9 +24,9 @@ internal sealed class GatedMlp : IFeedForwardLayer
     /// <summary>x: [n, hidden]; gateUp: [2I, hidden]; down: [hidden, I] → [n, hidden].</summary>
     public static Tensor Apply(Tensor x, Tensor gateUp, Tensor down, long intermediate)
     {
-        var gu = nn.functional.linear(x, gateUp); // [n, 2I]
+        var gu = RowLinear.Apply(x, gateUp); // [n, 2I]
         var act = nn.functional.silu(gu.narrow(1, 0, intermediate)) * gu.narrow(1, intermediate, intermediate);
-        return nn.functional.linear(act, down);
+        return RowLinear.Apply(act, down);
     }
 
     public void Dispose()

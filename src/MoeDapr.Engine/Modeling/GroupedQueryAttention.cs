@@ -52,7 +52,7 @@ internal sealed class GroupedQueryAttention : IAttentionLayer
         var b = context.Sequences;
         var maxQ = context.MaxQuery;
         var groups = _heads / _kvHeads;
-        var qkv = nn.functional.linear(x, _qkvWeight, _qkvBias); // [T, (H + 2 KV) * D]
+        var qkv = RowLinear.Apply(x, _qkvWeight, _qkvBias); // [T, (H + 2 KV) * D]
         var qk = qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).view(t, _heads + _kvHeads, _headDim);
         if (_qkNorm is not null)
         {
@@ -79,7 +79,7 @@ internal sealed class GroupedQueryAttention : IAttentionLayer
             .permute(0, 3, 1, 2, 4)
             .reshape(b * maxQ, _heads * _headDim)
             .index_select(0, context.OutputGather); // [T, H * D]
-        return nn.functional.linear(merged, _outWeight);
+        return RowLinear.Apply(merged, _outWeight);
     }
 
     public void Dispose()

@@ -123,7 +123,7 @@ public sealed class MoeTransformer : IDisposable
         }
 
         var last = _finalNorm.Forward(x.index_select(0, context.LastToken)); // [B, hidden]
-        return nn.functional.linear(last, _lmHead).to(ScalarType.Float32);
+        return RowLinear.Apply(last, _lmHead).to(ScalarType.Float32).contiguous();
     }
 
     public void Dispose()
