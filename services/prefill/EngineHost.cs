@@ -19,6 +19,7 @@ public sealed class EngineHost(
     private volatile InferenceEngine? _engine;
     private volatile string _state = "loading";
     private Task? _loading;
+    private int _disposed;
 
     /// <summary>The engine once loaded, else null.</summary>
     public InferenceEngine? Engine => _engine;
@@ -57,7 +58,12 @@ public sealed class EngineHost(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        // A host may stop this after disposing it (WebApplicationFactory does): stopping twice is a no-op.
+        if (!_stopping.IsCancellationRequested)
+        {
+            await _stopping.CancelAsync();
+        }
+
         if (_loading is not null)
         {
             await _loading.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -69,6 +75,11 @@ public sealed class EngineHost(
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // hosts may dispose it twice (WebApplicationFactory's deferred host does)
+        }
+
         if (_engine is { } engine)
         {
             _engine = null;
@@ -76,6 +87,7 @@ public sealed class EngineHost(
         }
 
         _checkpoint?.Dispose();
+        await _stopping.CancelAsync();
         _stopping.Dispose();
     }
 }

@@ -16,10 +16,17 @@ public static class DemoCheckpoint
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
         var dir = Path.Combine(cache, "moedapr", "demo-" + Arch);
-        if (File.Exists(Path.Combine(dir, "config.json")))
+        if (IsComplete(dir))
         {
             say($"Using the demo checkpoint in {dir} (random weights: the text it writes is noise).");
             return dir;
+        }
+
+        if (Directory.Exists(dir))
+        {
+            // Left by an older version or damaged: the services refuse it, so write it again.
+            say($"The cached demo checkpoint in {dir} is incomplete; generating it again.");
+            Directory.Delete(dir, recursive: true);
         }
 
         say($"Generating the demo checkpoint ({Arch}, random weights: the text it writes is noise) in {dir} ...");
@@ -28,5 +35,26 @@ public static class DemoCheckpoint
         CheckpointWriter.WriteRandom(partial, new RandomCheckpointOptions { Family = ModelConfig.SupportedModelTypes[Arch], Preset = ModelPreset.Demo }, cancellationToken);
         Directory.Move(partial, dir);
         return dir;
+    }
+
+    /// <summary>Every file <c>model init</c> writes is there, and the config and tokenizer load.</summary>
+    private static bool IsComplete(string dir)
+    {
+        string[] files = ["config.json", "tokenizer.json", "tokenizer_config.json", "generation_config.json"];
+        if (!files.All(f => File.Exists(Path.Combine(dir, f)))
+            || !(File.Exists(Path.Combine(dir, "model.safetensors")) || File.Exists(Path.Combine(dir, "model.safetensors.index.json"))))
+        {
+            return false;
+        }
+
+        try
+        {
+            ModelFolder.Load(dir);
+            return true;
+        }
+        catch (Exception e) when (e is ModelFormatException or IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return false;
+        }
     }
 }
