@@ -94,6 +94,8 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             torch.set_num_threads(options.Threads);
         }
 
+        SmallRowsLinear.Threads = torch.get_num_threads();
+
         var device = options.ResolveDevice();
         var dtype = options.ResolveDtype(device);
         var ranks = options.ExpertParallelDevices.Count > 0

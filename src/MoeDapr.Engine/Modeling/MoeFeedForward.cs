@@ -39,7 +39,7 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
     public Tensor Forward(Tensor x)
     {
         var routingStart = Timings?.Start() ?? 0;
-        var probs = nn.functional.linear(x, _router).to(ScalarType.Float32).softmax(-1); // [T, experts]
+        var probs = RowLinear.Apply(x, _router).to(ScalarType.Float32).softmax(-1); // [T, experts]
         var (weights, experts) = probs.topk(_topK, -1);
         if (_normalize)
         {
@@ -54,7 +54,7 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
             return routed;
         }
 
-        var gate = nn.functional.linear(x, _sharedGate!).sigmoid(); // [T, 1]
+        var gate = RowLinear.Apply(x, _sharedGate!).sigmoid(); // [T, 1]
         return routed + (gate * _shared.Forward(x));
     }
 
