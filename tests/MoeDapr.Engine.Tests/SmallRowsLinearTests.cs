@@ -91,6 +91,50 @@ public sealed class SmallRowsLinearTests
     }
 
     [Fact]
+    public void GroupedApply_SegmentsWithOwnWeights_EqualPerSegmentApplyBitForBit()
+    {
+        if (!SmallRowsLinear.IsSupported)
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        long[] rows = [3, 0, 1, 7, 32, 2];
+        var weights = randn([rows.Length, 203, 129], generator: generator); // slot views at storage offsets, as experts are held
+        var x = randn([rows.Sum(), 129], generator: generator);
+        var slots = Enumerable.Range(0, rows.Length).Select(s => weights[s]).ToArray();
+
+        var grouped = SmallRowsLinear.GroupedApply(x, rows, slots, threads: 2);
+
+        Assert.Equal(new long[] { rows.Sum(), 203 }, grouped.shape);
+        long start = 0;
+        for (var s = 0; s < rows.Length; s++)
+        {
+            if (rows[s] > 0)
+            {
+                var segment = x.narrow(0, start, rows[s]);
+                var alone = SmallRowsLinear.Apply(segment, slots[s], null, threads: 1);
+                Assert.True(alone.equal(grouped.narrow(0, start, rows[s])).all().item<bool>(), $"segment {s} differs from its own product");
+                Assert.True(MaxAbsDiff(nn.functional.linear(segment, slots[s]), alone) < 1e-3);
+            }
+
+            start += rows[s];
+        }
+    }
+
+    [Fact]
+    public void GroupedApply_RowCountsNotMatchingInput_Throws()
+    {
+        using var scope = NewDisposeScope();
+        var weight = randn(8, 16);
+
+        Assert.Throws<ArgumentException>(() => SmallRowsLinear.GroupedApply(randn(5, 16), [2, 2], [weight, weight], threads: 2));
+        Assert.Throws<ArgumentException>(() => SmallRowsLinear.GroupedApply(randn(40, 16), [40], [weight], threads: 2));
+        Assert.Throws<ArgumentException>(() => SmallRowsLinear.GroupedApply(randn(4, 16), [2, 2], [weight, randn(9, 16)], threads: 2));
+    }
+
+    [Fact]
     public void CanApply_UnsupportedOperands_IsFalseAndApplyThrows()
     {
         using var scope = NewDisposeScope();

@@ -23,6 +23,7 @@ internal sealed class ExpertShards : IDisposable
     private readonly Tensor[] _down; // per rank [slots_per_rank, hidden, I]
     private readonly Tensor[][] _gateUpSlots; // per rank, per local slot: [2I, hidden] views
     private readonly Tensor[][] _downSlots;
+    private readonly bool[] _smallRowsKernel; // per rank: weights the CPU small-rows kernel can read in place
     private int[] _phy2Log;
     private Tensor? _log2PhyFlat; // [experts * max_replicas] physical slot of (expert, replica)
     private Tensor? _replicaCounts; // [experts]
@@ -64,6 +65,8 @@ internal sealed class ExpertShards : IDisposable
         }
 
         (_gateUpSlots, _downSlots) = SlotViews(_gateUp, _down);
+        _smallRowsKernel = Enumerable.Range(0, rankDevices.Length).Select(r => SmallRowsLinear.IsSupported
+            && SmallRowsLinear.IsSupportedWeight(_gateUpSlots[r][0], _hidden) && SmallRowsLinear.IsSupportedWeight(_downSlots[r][0], _intermediate)).ToArray();
         BuildRoutingTables();
     }
 
@@ -136,23 +139,9 @@ internal sealed class ExpertShards : IDisposable
                 rankInput = rankInput.to(_rankDevices[r]);
             }
 
-            var parts = new List<Tensor>();
-            long local = 0;
-            for (var j = 0; j < _slotsPerRank; j++)
-            {
-                var slot = (r * _slotsPerRank) + j;
-                var c = counts[slot];
-                if (c == 0)
-                {
-                    continue;
-                }
-
-                _expertTokens[_phy2Log[slot]] += c;
-                parts.Add(GatedMlp.Apply(rankInput.narrow(0, local, c), _gateUpSlots[r][j], _downSlots[r][j], _intermediate));
-                local += c;
-            }
-
-            var rankOutput = parts.Count == 1 ? parts[0] : cat(parts, 0);
+            var rankOutput = t <= SmallRowsLinear.MaxRows && _smallRowsKernel[r]
+                ? GroupedExperts(r, rankInput, counts)
+                : ExpertByExpert(r, rankInput, counts);
             outputs.Add(Equals(_rankDevices[r], _main) ? rankOutput : rankOutput.to(_main));
             Timings?.AddRank(r, rankStart);
             offset += rankCount;
@@ -160,6 +149,57 @@ internal sealed class ExpertShards : IDisposable
 
         var combined = outputs.Count == 1 ? outputs[0] : cat(outputs, 0); // [T * k, hidden] in slot order
         return zeros_like(x).index_add_(0, sortedTokens, combined * sortedWeights.unsqueeze(1), 1);
+    }
+
+    /// <summary>Each expert of rank <paramref name="r"/> with tokens as its own product over its slice of the rank's rows.</summary>
+    private Tensor ExpertByExpert(int r, Tensor rankInput, long[] counts)
+    {
+        var parts = new List<Tensor>();
+        long local = 0;
+        for (var j = 0; j < _slotsPerRank; j++)
+        {
+            var slot = (r * _slotsPerRank) + j;
+            var c = counts[slot];
+            if (c == 0)
+            {
+                continue;
+            }
+
+            _expertTokens[_phy2Log[slot]] += c;
+            parts.Add(GatedMlp.Apply(rankInput.narrow(0, local, c), _gateUpSlots[r][j], _downSlots[r][j], _intermediate));
+            local += c;
+        }
+
+        return parts.Count == 1 ? parts[0] : cat(parts, 0);
+    }
+
+    /// <summary>
+    /// A decode step's few rows per expert (at most the step's tokens): all experts of rank <paramref name="r"/> in one
+    /// grouped kernel pass for gate/up and one for down, instead of two small products per expert.
+    /// </summary>
+    private Tensor GroupedExperts(int r, Tensor rankInput, long[] counts)
+    {
+        var rows = new List<long>(_slotsPerRank);
+        var gateUp = new List<Tensor>(_slotsPerRank);
+        var down = new List<Tensor>(_slotsPerRank);
+        for (var j = 0; j < _slotsPerRank; j++)
+        {
+            var slot = (r * _slotsPerRank) + j;
+            var c = counts[slot];
+            if (c == 0)
+            {
+                continue;
+            }
+
+            _expertTokens[_phy2Log[slot]] += c;
+            rows.Add(c);
+            gateUp.Add(_gateUpSlots[r][j]);
+            down.Add(_downSlots[r][j]);
+        }
+
+        var gu = SmallRowsLinear.GroupedApply(rankInput, rows, gateUp, SmallRowsLinear.Threads); // [rows, 2I]
+        var act = nn.functional.silu(gu.narrow(1, 0, _intermediate)) * gu.narrow(1, _intermediate, _intermediate);
+        return SmallRowsLinear.GroupedApply(act, rows, down, SmallRowsLinear.Threads); // [rows, hidden]
     }
 
     /// <summary>

@@ -115,6 +115,7 @@ public sealed class MoeTransformer : IDisposable
         }
 
         using var noGrad = no_grad();
+        using var cores = SmallRowsLinear.OwnCores(batch.Tokens.Length, Placement.Device, Placement.Dtype);
         var context = new StepContext(batch, cache.BlockSize, Config.NumHeads / Config.NumKvHeads, _rope, Placement.Device);
         var x = _embedding.index_select(0, context.TokenIds); // [T, hidden]
         for (var l = 0; l < _layers.Length; l++)

@@ -26,6 +26,9 @@ internal static unsafe class SmallRowsLinear
     /// <summary>Input rows per tile.</summary>
     private const int TileIn = 4;
 
+    /// <summary>Chunks a parallel product is cut into per thread.</summary>
+    private const int ChunksPerThread = 4;
+
     /// <summary>Below this many multiply-adds one thread does the whole product (waking another costs more).</summary>
     private const long ParallelMinWork = 1L << 18;
 
@@ -35,16 +38,47 @@ internal static unsafe class SmallRowsLinear
     /// <summary>Threads a product is split over; set from the engine's intra-op thread count.</summary>
     public static int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>
+    /// For a step of <paramref name="tokens"/> rows whose linears all run here: until disposed, torch runs its own ops
+    /// on the calling thread only. An OpenMP worker keeps spinning for a while after each parallel region, and on a
+    /// small machine it would spin on the core this kernel's second thread needs. Null when nothing changes.
+    /// </summary>
+    public static IDisposable? OwnCores(long tokens, Device device, ScalarType dtype)
+    {
+        if (!IsSupported || device.type != DeviceType.CPU || dtype != ScalarType.Float32 || tokens > MaxRows || Threads <= 1)
+        {
+            return null;
+        }
+
+        var previous = torch.get_num_threads();
+        if (previous <= 1)
+        {
+            return null;
+        }
+
+        torch.set_num_threads(1);
+        return new TorchThreads(previous);
+    }
+
+    /// <summary>Gives torch back its thread count.</summary>
+    private sealed class TorchThreads(int count) : IDisposable
+    {
+        public void Dispose() => torch.set_num_threads(count);
+    }
+
     /// <summary>True when <see cref="Apply"/> can take these operands: CPU fp32, x [n ≤ MaxRows, in], contiguous weight [out, in].</summary>
     public static bool CanApply(Tensor x, Tensor weight, Tensor? bias) =>
         IsSupported
-        && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
-        && x.dtype == ScalarType.Float32 && weight.dtype == ScalarType.Float32
-        && x.dim() == 2 && weight.dim() == 2
-        && x.shape[0] >= 1 && x.shape[0] <= MaxRows
-        && x.shape[1] == weight.shape[1] && x.shape[1] > 0 && weight.shape[0] > 0
-        && weight.is_contiguous()
+        && x.shape.Length == 2 && x.shape[0] >= 1 && x.shape[0] <= MaxRows
+        && IsSupportedInput(x) && IsSupportedWeight(weight, x.shape[1])
         && (bias is null || (bias.device_type == DeviceType.CPU && bias.dtype == ScalarType.Float32 && bias.dim() == 1 && bias.shape[0] == weight.shape[0] && bias.is_contiguous()));
+
+    /// <summary>True for a weight the kernel reads in place: CPU fp32 contiguous [out, <paramref name="inner"/>].</summary>
+    public static bool IsSupportedWeight(Tensor weight, long inner) =>
+        weight.device_type == DeviceType.CPU && weight.dtype == ScalarType.Float32
+        && weight.shape.Length == 2 && weight.shape[1] == inner && inner > 0 && weight.shape[0] > 0 && weight.is_contiguous();
+
+    private static bool IsSupportedInput(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
 
     /// <summary>x: [n, in] (any strides); weight: [out, in] contiguous; bias: [out] → [n, out] contiguous.</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null) => Apply(x, weight, bias, Threads);
@@ -65,15 +99,16 @@ internal static unsafe class SmallRowsLinear
         var y = empty([rows, outputs], dtype: ScalarType.Float32, device: x.device);
         var operands = new Operands(Pointer(input), Pointer(weight), bias is null ? null : Pointer(bias), Pointer(y), rows, inner, outputs);
         var tiles = (outputs + TileOut - 1) / TileOut;
-        var parts = (long)rows * inner * outputs < ParallelMinWork ? 1 : Math.Min(Math.Max(1, threads), tiles);
+        var parts = threads <= 1 || (long)rows * inner * outputs < ParallelMinWork ? 1 : Math.Min(ChunksPerThread * Math.Max(1, threads), tiles);
         if (parts <= 1)
         {
             Compute(operands, 0, outputs);
         }
         else
         {
-            // Contiguous ranges of whole tiles, one per thread; the calling thread takes one of them.
-            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+            // Contiguous ranges of whole tiles, several per thread and taken as threads come free, so a thread the
+            // OS preempts holds up only a small share; the calling thread is one of the workers.
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
             {
                 var first = (int)((long)tiles * part / parts) * TileOut;
                 var last = Math.Min(outputs, (int)((long)tiles * (part + 1) / parts) * TileOut);
@@ -90,6 +125,82 @@ internal static unsafe class SmallRowsLinear
 
         return y;
     }
+
+    /// <summary>
+    /// Row segments of x, each against its own weight, in one parallel pass: rows [start_s, start_s + rows[s]) of
+    /// x times weights[s]ᵀ go to the same rows of the result. x: [Σ rows, in]; weights: [out, in] each → [Σ rows, out].
+    /// </summary>
+    public static Tensor GroupedApply(Tensor x, IReadOnlyList<long> rows, IReadOnlyList<Tensor> weights, int threads)
+    {
+        if (!IsSupported || rows.Count != weights.Count || rows.Count == 0 || x.shape.Length != 2 || rows.Sum() != x.shape[0]
+            || rows.Any(r => r < 0 || r > MaxRows) || !IsSupportedInput(x)
+            || weights.Any(w => !IsSupportedWeight(w, x.shape[1]) || w.shape[0] != weights[0].shape[0]))
+        {
+            throw new ArgumentException("grouped operands not supported: each segment needs at most MaxRows rows and a CPU fp32 contiguous weight of one shape");
+        }
+
+        var copied = !x.is_contiguous();
+        var input = copied ? x.contiguous() : x;
+        var inner = (int)x.shape[1];
+        var outputs = (int)weights[0].shape[0];
+        var y = empty([x.shape[0], outputs], dtype: ScalarType.Float32, device: x.device);
+        var xBase = Pointer(input);
+        var yBase = Pointer(y);
+        var segments = new Operands[rows.Count];
+        long start = 0;
+        for (var s = 0; s < segments.Length; s++)
+        {
+            segments[s] = new Operands(xBase + (start * inner), Pointer(weights[s]), null, yBase + (start * outputs), (int)rows[s], inner, outputs);
+            start += rows[s];
+        }
+
+        var tiles = (outputs + TileOut - 1) / TileOut;
+        var work = (long)x.shape[0] * inner * outputs;
+        var parts = threads <= 1 || work < ParallelMinWork ? 1 : ChunksPerThread * threads;
+        if (parts == 1)
+        {
+            foreach (var segment in segments)
+            {
+                Compute(segment, 0, outputs);
+            }
+        }
+        else
+        {
+            // A tile of a segment costs its rows of multiply-adds plus streaming the weight rows, which takes
+            // about as long as a few rows' multiply-adds; each thread gets an equal share of the segment-major
+            // tile sequence, cut into several chunks per thread as in Apply.
+            var tileCost = segments.Select(o => o.Rows == 0 ? 0L : o.Rows + 4L).ToArray();
+            var total = tileCost.Sum() * tiles;
+            Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = threads }, part =>
+            {
+                var from = total * part / parts;
+                var to = total * (part + 1) / parts;
+                long offset = 0;
+                for (var s = 0; s < segments.Length && offset < to; s++)
+                {
+                    var cost = tileCost[s] * tiles;
+                    if (cost > 0 && offset + cost > from)
+                    {
+                        var first = (int)Math.Min(tiles, CeilDiv(Math.Max(0, from - offset), tileCost[s])) * TileOut;
+                        var last = (int)Math.Min(tiles, CeilDiv(Math.Min(cost, to - offset), tileCost[s])) * TileOut;
+                        Compute(segments[s], first, Math.Min(outputs, last));
+                    }
+
+                    offset += cost;
+                }
+            });
+        }
+
+        GC.KeepAlive(weights);
+        if (copied)
+        {
+            input.Dispose();
+        }
+
+        return y;
+    }
+
+    private static long CeilDiv(long a, long b) => (a + b - 1) / b;
 
     /// <summary>The first element of a CPU tensor (its storage offset included).</summary>
     private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
