@@ -229,7 +229,13 @@ internal static unsafe class SmallRowsLinear
                 Tile4x4(o, n, m);
             }
 
-            for (; m < o.Rows; m++)
+            if (m + 2 <= o.Rows)
+            {
+                Tile4x2(o, n, m);
+                m += 2;
+            }
+
+            if (m < o.Rows)
             {
                 Tile4x1(o, n, m);
             }
@@ -293,6 +299,47 @@ internal static unsafe class SmallRowsLinear
         Finish(o, n + 1, m, a10, a11, a12, a13);
         Finish(o, n + 2, m, a20, a21, a22, a23);
         Finish(o, n + 3, m, a30, a31, a32, a33);
+    }
+
+    /// <summary>Weight rows n..n+3 against input rows m, m+1.</summary>
+    private static void Tile4x2(in Operands o, int n, int m)
+    {
+        var k = o.Inner;
+        var w0 = o.W + ((long)n * k);
+        var w1 = w0 + k;
+        var w2 = w1 + k;
+        var w3 = w2 + k;
+        var x0 = o.X + ((long)m * k);
+        var x1 = x0 + k;
+        Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
+        Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
+        var end = k - (k % Vector256<float>.Count);
+        for (var i = 0; i < end; i += Vector256<float>.Count)
+        {
+            var v0 = Avx.LoadVector256(w0 + i);
+            var v1 = Avx.LoadVector256(w1 + i);
+            var v2 = Avx.LoadVector256(w2 + i);
+            var v3 = Avx.LoadVector256(w3 + i);
+            var u = Avx.LoadVector256(x0 + i);
+            a00 = Fma.MultiplyAdd(v0, u, a00);
+            a10 = Fma.MultiplyAdd(v1, u, a10);
+            a20 = Fma.MultiplyAdd(v2, u, a20);
+            a30 = Fma.MultiplyAdd(v3, u, a30);
+            u = Avx.LoadVector256(x1 + i);
+            a01 = Fma.MultiplyAdd(v0, u, a01);
+            a11 = Fma.MultiplyAdd(v1, u, a11);
+            a21 = Fma.MultiplyAdd(v2, u, a21);
+            a31 = Fma.MultiplyAdd(v3, u, a31);
+        }
+
+        Store(o, n, m, Tail(w0, x0, end, k, a00));
+        Store(o, n + 1, m, Tail(w1, x0, end, k, a10));
+        Store(o, n + 2, m, Tail(w2, x0, end, k, a20));
+        Store(o, n + 3, m, Tail(w3, x0, end, k, a30));
+        Store(o, n, m + 1, Tail(w0, x1, end, k, a01));
+        Store(o, n + 1, m + 1, Tail(w1, x1, end, k, a11));
+        Store(o, n + 2, m + 1, Tail(w2, x1, end, k, a21));
+        Store(o, n + 3, m + 1, Tail(w3, x1, end, k, a31));
     }
 
     /// <summary>Weight rows n..n+3 against input row m.</summary>
