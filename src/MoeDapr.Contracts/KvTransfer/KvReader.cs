@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 
 namespace MoeDapr.Contracts.KvTransfer;
 
@@ -85,9 +84,9 @@ public sealed class KvReader : IAsyncDisposable
             return;
         }
 
-        var hasher = new XxHash3();
+        var hasher = new KvChecksumBuilder();
         KvChecksum.CopyAndHash((byte*)_address, (byte*)destination, Length, hasher);
-        var actual = hasher.GetCurrentHashAsUInt64();
+        var actual = hasher.GetCurrentHash();
         if (actual != _checksum)
         {
             throw new KvTransferIntegrityException($"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");

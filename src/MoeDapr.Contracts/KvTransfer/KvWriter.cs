@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 
 namespace MoeDapr.Contracts.KvTransfer;
 
@@ -14,7 +13,7 @@ public sealed class KvWriter : IAsyncDisposable
     private readonly KvTransferClient _client;
     private KvNativeBuffer? _localBuffer;
     private readonly nint _address;
-    private readonly XxHash3 _hasher = new();
+    private readonly KvChecksumBuilder _hasher = new();
     private long _sequentialPosition;
     private bool _rawWrites;
     private bool _finished;
@@ -88,7 +87,7 @@ public sealed class KvWriter : IAsyncDisposable
         }
 
         var checksum = !_rawWrites && written == _sequentialPosition
-            ? _hasher.GetCurrentHashAsUInt64()
+            ? _hasher.GetCurrentHash()
             : KvChecksum.Compute(_address, written);
         if (Plane == KvDataPlane.Socket)
         {

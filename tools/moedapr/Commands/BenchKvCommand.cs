@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO.Hashing;
 using System.Net;
 using MoeDapr.Contracts.KvTransfer;
 
@@ -232,9 +231,9 @@ internal static class BenchKvCommand
 
         private ulong CopyAndHash(byte* from, byte* to)
         {
-            var hasher = new XxHash3();
+            var hasher = new KvChecksumBuilder();
             KvChecksum.CopyAndHash(from, to, bytes, hasher);
-            return hasher.GetCurrentHashAsUInt64();
+            return hasher.GetCurrentHash();
         }
 
         private void Check(ulong actual)
