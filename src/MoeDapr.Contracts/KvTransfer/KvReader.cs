@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 
 namespace MoeDapr.Contracts.KvTransfer;
 
@@ -84,9 +85,9 @@ public sealed class KvReader : IAsyncDisposable
             return;
         }
 
-        var hasher = new KvChecksumBuilder();
+        var hasher = new XxHash3();
         KvChecksum.CopyAndHash((byte*)_address, (byte*)destination, Length, hasher);
-        var actual = hasher.GetCurrentHash();
+        var actual = hasher.GetCurrentHashAsUInt64();
         if (actual != _checksum)
         {
             throw new KvTransferIntegrityException($"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Net.Sockets;
 
 namespace MoeDapr.Contracts.KvTransfer;
@@ -68,14 +69,14 @@ public static class KvSocketClient
             throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} announced {reply.Length} bytes, more than the {capacity} expected");
         }
 
-        var hasher = new KvChecksumBuilder();
+        var hasher = new XxHash3();
         var received = await KvSocketStreaming.ReceiveAsync(socket, destination, reply.Length, hasher, cancellationToken).ConfigureAwait(false);
         if (received != reply.Length)
         {
             throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} was truncated: {received} of {reply.Length} bytes");
         }
 
-        var checksum = hasher.GetCurrentHash();
+        var checksum = hasher.GetCurrentHashAsUInt64();
         if (checksum != reply.Checksum)
         {
             throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} failed its checksum ({KvChecksum.ToHex(checksum)} != {KvChecksum.ToHex(reply.Checksum)})");

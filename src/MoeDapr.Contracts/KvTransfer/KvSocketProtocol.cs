@@ -120,7 +120,7 @@ public static class KvSocketStreaming
     private const int IoChunk = 1024 * 1024;
 
     /// <summary>Receives up to <paramref name="length"/> bytes into native memory; returns the count (short on EOF).</summary>
-    public static async ValueTask<long> ReceiveAsync(Socket socket, nint destination, long length, KvChecksumBuilder hasher, CancellationToken cancellationToken)
+    public static async ValueTask<long> ReceiveAsync(Socket socket, nint destination, long length, System.IO.Hashing.XxHash3 hasher, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(hasher);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using System.Net;
 using System.Net.Sockets;
 
@@ -141,7 +142,7 @@ public sealed class KvSocketServer : IAsyncDisposable
         }
 
         var started = _time.GetTimestamp();
-        var hasher = new KvChecksumBuilder();
+        var hasher = new XxHash3();
         long received = -1;
         try
         {
@@ -151,10 +152,10 @@ public sealed class KvSocketServer : IAsyncDisposable
         finally
         {
             // Always end the push, even on a dropped connection: the store marks a short transfer failed.
-            status = _store.EndPush(request.Handle, received, hasher.GetCurrentHash(), request.Checksum, _time.GetElapsedTime(started));
+            status = _store.EndPush(request.Handle, received, hasher.GetCurrentHashAsUInt64(), request.Checksum, _time.GetElapsedTime(started));
         }
 
-        await ReplyAsync(connection, status, request.Handle, Math.Max(0, received), hasher.GetCurrentHash(), stopping).ConfigureAwait(false);
+        await ReplyAsync(connection, status, request.Handle, Math.Max(0, received), hasher.GetCurrentHashAsUInt64(), stopping).ConfigureAwait(false);
         return status == KvSocketStatus.Ok;
     }
 
@@ -184,7 +185,7 @@ public sealed class KvSocketServer : IAsyncDisposable
         return true;
     }
 
-    private async Task<long> ReceiveWithTimeoutAsync(Socket connection, nint destination, long length, KvChecksumBuilder hasher, CancellationToken stopping)
+    private async Task<long> ReceiveWithTimeoutAsync(Socket connection, nint destination, long length, XxHash3 hasher, CancellationToken stopping)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         timeout.CancelAfter(ScaledTimeout(length));

@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 
 namespace MoeDapr.Contracts.KvTransfer;
 
@@ -13,7 +14,7 @@ public sealed class KvWriter : IAsyncDisposable
     private readonly KvTransferClient _client;
     private KvNativeBuffer? _localBuffer;
     private readonly nint _address;
-    private readonly KvChecksumBuilder _hasher = new();
+    private readonly XxHash3 _hasher = new();
     private long _sequentialPosition;
     private bool _rawWrites;
     private bool _finished;
@@ -87,7 +88,7 @@ public sealed class KvWriter : IAsyncDisposable
         }
 
         var checksum = !_rawWrites && written == _sequentialPosition
-            ? _hasher.GetCurrentHash()
+            ? _hasher.GetCurrentHashAsUInt64()
             : KvChecksum.Compute(_address, written);
         if (Plane == KvDataPlane.Socket)
         {

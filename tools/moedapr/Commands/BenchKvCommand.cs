@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Net;
 using MoeDapr.Contracts.KvTransfer;
 
@@ -231,9 +232,9 @@ internal static class BenchKvCommand
 
         private ulong CopyAndHash(byte* from, byte* to)
         {
-            var hasher = new KvChecksumBuilder();
+            var hasher = new XxHash3();
             KvChecksum.CopyAndHash(from, to, bytes, hasher);
-            return hasher.GetCurrentHash();
+            return hasher.GetCurrentHashAsUInt64();
         }
 
         private void Check(ulong actual)

@@ -20,6 +20,9 @@ internal static class BenchServingCommand
     private const int UsageError = 2;
     private const int Failure = 1;
 
+    /// <summary>Untimed requests per path first: both the services and this process start in tier-0 JIT code.</summary>
+    private const int WarmUpRequests = 2;
+
     public static Command Create()
     {
         var model = new Option<string?>("--model")
@@ -86,7 +89,7 @@ internal static class BenchServingCommand
         }
 
         var random = new Random(42);
-        var prompts = Enumerable.Range(0, requests + 1)
+        var prompts = Enumerable.Range(0, requests + WarmUpRequests)
             .Select(_ => Enumerable.Range(0, promptLength).Select(_ => random.Next(checkpoint.Config.VocabSize)).ToArray()).ToArray();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
 
@@ -113,7 +116,7 @@ internal static class BenchServingCommand
         }
 
         var c = checkpoint.Config;
-        Console.WriteLine($"Model {dir} ({c.ModelType}: {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumExperts} experts top-{c.NumExpertsPerToken}, {c.NumKvHeads} KV heads × {c.HeadDim}): {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after one warm-up).");
+        Console.WriteLine($"Model {dir} ({c.ModelType}: {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumExperts} experts top-{c.NumExpertsPerToken}, {c.NumKvHeads} KV heads × {c.HeadDim}): {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after {WarmUpRequests} warm-ups).");
         Console.WriteLine("Requests alternate between the paths, so a busy machine slows both alike; figures are medians.");
         await using var engine = await InferenceEngine.CreateAsync(new EngineOptions(), checkpoint.Config, checkpoint.Weights, cancellationToken: cancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
@@ -123,15 +126,15 @@ internal static class BenchServingCommand
         var decodeAlone = new Timings();
         for (var r = 0; r < prompts.Length; r++)
         {
-            var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r > 0 ? decodeAlone : null, cancellationToken);
-            if (r > 0)
+            var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? decodeAlone : null, cancellationToken);
+            if (r >= WarmUpRequests)
             {
                 decodeAlone.Add(aloneTtft, aloneTpot);
             }
 
-            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, local, r > 0, cancellationToken);
-            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, r > 0 ? remote : null, r > 0 ? stages : null, cancellationToken);
-            if (r > 0)
+            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, local, r >= WarmUpRequests, cancellationToken);
+            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? remote : null, r >= WarmUpRequests ? stages : null, cancellationToken);
+            if (r >= WarmUpRequests)
             {
                 local.Add(localTtft, localTpot);
                 remote.Add(remoteTtft, remoteTpot);
@@ -147,7 +150,7 @@ internal static class BenchServingCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ratio            TTFT {ttftRatio:F2} (target <= 1.2, {(ttftRatio <= 1.2 ? "met" : "missed")})  TPOT {tpotRatio:F2} (target <= 1.1, {(tpotRatio <= 1.1 ? "met" : "missed")})"));
 
-        Console.WriteLine("KV transfer through the running kv-transfer (medians of 3 rounds after a warm-up):");
+        Console.WriteLine("KV transfer through the running kv-transfer (medians of 5 rounds after 3 warm-up rounds):");
         Console.WriteLine("  write = allocate (control), copy+hash into the plane's buffer (data), commit (socket: push over TCP; both: kv-transfer re-hashes what it holds);");
         Console.WriteLine("  read = renew (control; socket: pull over TCP, hashed as it arrives), copy+verify into the consumer's buffer (data), release (control).");
         Console.WriteLine("  transfer = allocate through the verified copy at the consumer (release excluded); at most ~50% of one copy without overlap, as it is a write plus a read.");
@@ -347,9 +350,11 @@ internal static class BenchServingCommand
                 }
             }
 
-            for (var round = 0; round < 4; round++)
+            // Warm-up rounds first: this process's hashing and copy loops start as tier-0 JIT code (several times slower).
+            const int WarmUps = 3;
+            for (var round = 0; round < WarmUps + 5; round++)
             {
-                var keep = round > 0;
+                var keep = round >= WarmUps;
                 copies.Add(Time(() => Copy(source, destination, layout.PayloadBytes)));
                 var start = Stopwatch.GetTimestamp();
                 string handle;
@@ -378,14 +383,14 @@ internal static class BenchServingCommand
                 }
 
                 var read = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                if (round > 0)
+                if (keep)
                 {
                     writes.Add(written);
                     reads.Add(read);
                 }
                 else
                 {
-                    copies.Clear(); // the first round warms the mappings and the pool
+                    copies.Clear(); // warm-up rounds also fault in the mappings and fill the pool
                 }
             }
 
