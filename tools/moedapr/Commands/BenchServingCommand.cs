@@ -126,13 +126,22 @@ internal static class BenchServingCommand
         var decodeAlone = new Timings();
         for (var r = 0; r < prompts.Length; r++)
         {
+            var decodeCpu = workers.DecodeCpu();
+            var clientCpu = SelfCpu();
             var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? decodeAlone : null, cancellationToken);
             if (r >= WarmUpRequests)
             {
                 decodeAlone.Add(aloneTtft, aloneTpot);
+                decodeAlone.AddCpu(workers.DecodeCpu() - decodeCpu, SelfCpu() - clientCpu);
             }
 
+            var localCpu = SelfCpu();
             var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, local, r >= WarmUpRequests, cancellationToken);
+            if (r >= WarmUpRequests)
+            {
+                local.AddCpu(SelfCpu() - localCpu, 0);
+            }
+
             var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? remote : null, r >= WarmUpRequests ? stages : null, cancellationToken);
             if (r >= WarmUpRequests)
             {
@@ -144,6 +153,7 @@ internal static class BenchServingCommand
         Console.WriteLine($"  one process      TTFT {Ms(local.Ttft)}  TPOT {Ms(local.Tpot)}  (steady inter-token {Ms(local.Steady)})");
         Console.WriteLine($"  disaggregated    TTFT {Ms(remote.Ttft)}  TPOT {Ms(remote.Tpot)}  (steady inter-token {Ms(remote.Steady)}, decode call to its first token {Ms(remote.DecodeFirst)})");
         Console.WriteLine($"  decode process   TTFT {Ms(decodeAlone.Ttft)}  TPOT {Ms(decodeAlone.Tpot)}  (steady inter-token {Ms(decodeAlone.Steady)}; prefilled there too: the worker process and its stream without the KV hop)");
+        Console.WriteLine($"  CPU per request (prefill + {maxTokens} tokens, all threads; spin-waits inflate it on a busy machine): one process {Ms(local.Cpu)}, decode process {Ms(decodeAlone.Cpu)} + its client {Ms(decodeAlone.ClientCpu)}");
         Console.WriteLine("  prefill stages (median ms, from its Server-Timing header): " + stages.Describe());
         var ttftRatio = remote.Ttft / local.Ttft;
         var tpotRatio = remote.Tpot / local.Tpot;
@@ -464,6 +474,21 @@ internal static class BenchServingCommand
         /// <summary>From prefill's answer to decode's first streamed token: the call, the KV import and one step.</summary>
         public double DecodeFirst => Median(_decodeFirst);
 
+        private readonly List<double> _cpu = [];
+        private readonly List<double> _clientCpu = [];
+
+        /// <summary>CPU seconds the serving process spent per request.</summary>
+        public double Cpu => Median(_cpu);
+
+        /// <summary>CPU seconds this process spent reading the stream per request.</summary>
+        public double ClientCpu => Median(_clientCpu);
+
+        public void AddCpu(double server, double client)
+        {
+            _cpu.Add(server);
+            _clientCpu.Add(client);
+        }
+
         public void AddSteady(double seconds) => _steady.Add(seconds);
 
         public void AddDecodeFirst(double seconds) => _decodeFirst.Add(seconds);
@@ -503,6 +528,13 @@ internal static class BenchServingCommand
             : string.Join("  ", _stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {Median(s.Value):F1}")));
     }
 
+    /// <summary>CPU seconds this process has used (user + system, all threads).</summary>
+    private static double SelfCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
+    }
+
     private static string Ms(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1000,8:F1} ms");
 
     private static Engine.Sampling.SamplingParams Map(SamplingParams s) => new()
@@ -522,6 +554,13 @@ internal static class BenchServingCommand
         public Uri Prefill { get; private set; } = null!;
 
         public Uri Decode { get; private set; } = null!;
+
+        /// <summary>CPU seconds the decode process has used.</summary>
+        public double DecodeCpu()
+        {
+            using var process = Process.GetProcessById(_processes[^1].Id);
+            return process.TotalProcessorTime.TotalSeconds;
+        }
 
         public async Task StartAsync(ServiceBinaries binaries, string model, CancellationToken cancellationToken)
         {
