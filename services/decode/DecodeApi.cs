@@ -65,17 +65,19 @@ public static class DecodeApi
             response.ContentType = DecodeStream.ContentType;
             response.Headers.CacheControl = "no-cache";
             await response.StartAsync(callerGone);
-            var body = response.Body;
+            await using var stream = new DecodeStreamWriter(response.BodyWriter, request.Sampling.MaxTokens + 4, callerGone);
             try
             {
-                await worker.RunAsync(request, e => DecodeStream.WriteAsync(body, e, callerGone), callerGone, deadline.Token, abortRequested.Token);
+                await worker.RunAsync(request, stream.EmitAsync, callerGone, deadline.Token, abortRequested.Token);
             }
             catch (Exception e) when (e is not OperationCanceledException && !callerGone.IsCancellationRequested)
             {
                 // The stream has started: report the failure as its last line rather than cutting it off.
                 Log.RequestFailed(logger, request.RequestId, e);
-                await DecodeStream.WriteAsync(body, DecodeStreamEvent.ForError(WorkerError.Internal, e.Message), callerGone);
+                await stream.EmitAsync(DecodeStreamEvent.ForError(WorkerError.Internal, e.Message));
             }
+
+            await stream.CompleteAsync();
         }
         catch (Exception e) when (e is OperationCanceledException or IOException && callerGone.IsCancellationRequested)
         {

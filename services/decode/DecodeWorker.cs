@@ -77,6 +77,7 @@ public sealed class DecodeWorker(
         FinishReason? finish = null;
         string? error = null;
         double ttftMs = 0;
+        Task release = Task.CompletedTask;
         try
         {
             EngineKvHandle? kv = null;
@@ -87,6 +88,10 @@ public sealed class DecodeWorker(
                 {
                     return;
                 }
+
+                // The KV is in the engine's cache now: free kv-transfer's copy beside the first step instead of
+                // before it (a control round trip off the first token's path); awaited before the stream ends.
+                release = ReleaseQuietlyAsync(request.KvHandle!);
             }
 
             var generate = new GenerateRequest
@@ -120,6 +125,7 @@ public sealed class DecodeWorker(
             }
 
             finish ??= FinishReason.Abort;
+            await release;
             int? stopToken = finish == FinishReason.Stop ? lastToken : null;
             await emit(DecodeStreamEvent.ForDone(finish.Value, request.PromptTokenIds.Count, completion, request.CachedTokens, stopToken));
         }
@@ -143,6 +149,7 @@ public sealed class DecodeWorker(
         }
         finally
         {
+            await release; // never throws: a failed release is logged and left to the lease
             var outcome = error ?? "ok";
             metrics.Requests.WithLabels(outcome).Inc();
             Record(request, local, finish, error, completion, ttftMs, time.GetElapsedTime(started).TotalMilliseconds);
@@ -156,7 +163,6 @@ public sealed class DecodeWorker(
                 await using var reader = await kvTransfer.OpenReadAsync(handle, cancellationToken);
                 var kv = await engine.ImportKvAsync(reader.Address, reader.Length, request.PromptTokenIds, cancellationToken);
                 metrics.KvBytesImported.WithLabels(reader.Plane == KvDataPlane.SharedMemory ? "shared_memory" : "socket").Inc(reader.Length);
-                await ReleaseQuietlyAsync(handle);
                 return (kv, null);
             }
             catch (KvTransferIntegrityException e)

@@ -130,8 +130,9 @@ public sealed class KvBlockStore : IKvSocketStore
 
     /// <summary>
     /// Seals an allocation: the declared length must be the allocated size, the bytes must hash to the declared
-    /// checksum (hashed here for shared memory, compared with what the socket push saw otherwise), and the header
-    /// must match the layout. Anything else marks the payload failed; it is never served.
+    /// checksum (compared with what the socket push saw; for shared memory hashed here only with
+    /// <c>KvTransfer:VerifySharedMemoryCommits</c>, since readers verify as they copy), and the header must match the
+    /// layout. Anything else marks the payload failed; it is never served.
     /// </summary>
     public KvStoreResult<KvCommitResponse> Commit(Guid handle, long bytesWritten, ulong checksum)
     {
@@ -168,7 +169,7 @@ public sealed class KvBlockStore : IKvSocketStore
                     (reason, detail) = ("checksum", $"pushed bytes hash to {KvChecksum.ToHex(pushed)}, commit says {KvChecksum.ToHex(checksum)}");
                 }
             }
-            else
+            else if (_options.VerifySharedMemoryCommits)
             {
                 var actual = KvChecksum.Compute(allocation.Address, allocation.Size);
                 if (actual != checksum)

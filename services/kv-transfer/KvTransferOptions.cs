@@ -50,6 +50,13 @@ public sealed class KvTransferOptions
 
     public int SocketMaxConnections { get; set; } = 64;
 
+    /// <summary>
+    /// Re-hash shared-memory payloads at commit and refuse a mismatch there. Off by default: every reader verifies the
+    /// checksum in the same pass as its copy (and the socket plane as bytes arrive), so a corrupted payload is never
+    /// used either way; this extra read pass over the payload only moves the detection to commit time.
+    /// </summary>
+    public bool VerifySharedMemoryCommits { get; set; }
+
     /// <summary>Longest a data-plane connection may stall before it is dropped.</summary>
     public TimeSpan SocketIoTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

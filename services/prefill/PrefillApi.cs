@@ -51,7 +51,9 @@ public static class PrefillApi
 
         try
         {
-            var response = await worker.RunAsync(request, deadline.Token);
+            var times = new PrefillStageTimes();
+            var response = await worker.RunAsync(request, deadline.Token, times);
+            context.Response.Headers["Server-Timing"] = times.ToServerTiming();
             metrics.Batches.WithLabels("ok").Inc();
             return TypedResults.Ok(response);
         }

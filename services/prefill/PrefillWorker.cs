@@ -16,8 +16,9 @@ public sealed class PrefillWorker(
     IOptions<PrefillOptions> options, ILogger<PrefillWorker> logger)
 {
     /// <summary>Runs <paramref name="request"/>; per-sequence failures are reported in the results, not thrown.</summary>
-    public async Task<PrefillBatchResponse> RunAsync(PrefillBatchRequest request, CancellationToken cancellationToken)
+    public async Task<PrefillBatchResponse> RunAsync(PrefillBatchRequest request, CancellationToken cancellationToken, PrefillStageTimes? times = null)
     {
+        times ??= new PrefillStageTimes();
         var engine = host.Require();
         var results = new PrefillSequenceResult?[request.Sequences.Count];
         var runnable = new List<int>(request.Sequences.Count);
@@ -41,7 +42,9 @@ public sealed class PrefillWorker(
             var prefills = runnable.Select(i => new PrefillRequest(
                 request.Sequences[i].RequestId, request.Sequences[i].PromptTokenIds, request.Sequences[i].Sampling.ToEngine())).ToArray();
             var statsBefore = engine.Stats;
+            var clock = System.Diagnostics.Stopwatch.GetTimestamp();
             var outputs = await engine.PrefillAsync(prefills, cancellationToken);
+            times.Lap("engine", clock);
             metrics.PromptTokens.Inc(promptTokens);
             load.AddTokens(promptTokens);
 
@@ -49,7 +52,7 @@ public sealed class PrefillWorker(
             for (var k = 0; k < runnable.Count; k++)
             {
                 var sequence = request.Sequences[runnable[k]];
-                results[runnable[k]] = await PublishAsync(engine, sequence, outputs[k], cancellationToken);
+                results[runnable[k]] = await PublishAsync(engine, sequence, outputs[k], times, cancellationToken);
             }
 
             Log.BatchDone(logger, request.BatchId, runnable.Count, promptTokens, engine.Stats.PrefixCacheHits - statsBefore.PrefixCacheHits);
@@ -58,7 +61,8 @@ public sealed class PrefillWorker(
         return new PrefillBatchResponse { BatchId = request.BatchId, WorkerAppId = options.Value.AppId, Results = results! };
     }
 
-    private async Task<PrefillSequenceResult> PublishAsync(InferenceEngine engine, PrefillSequence sequence, PrefillResult output, CancellationToken cancellationToken)
+    private async Task<PrefillSequenceResult> PublishAsync(
+        InferenceEngine engine, PrefillSequence sequence, PrefillResult output, PrefillStageTimes times, CancellationToken cancellationToken)
     {
         var first = output.FirstToken.ToSample(sequence.Sampling);
         if (output.Kv is not { } kv)
@@ -74,7 +78,7 @@ public sealed class PrefillWorker(
 
         try
         {
-            var handle = await ExportAsync(engine, sequence, kv, cancellationToken);
+            var handle = await ExportAsync(engine, sequence, kv, times, cancellationToken);
             return new PrefillSequenceResult
             {
                 RequestId = sequence.RequestId,
@@ -91,18 +95,26 @@ public sealed class PrefillWorker(
         finally
         {
             // The KV now lives in kv-transfer (or the export failed): the engine's copy is no longer needed.
+            var clock = System.Diagnostics.Stopwatch.GetTimestamp();
             await engine.ReleaseAsync(kv, CancellationToken.None);
+            times.Lap("engine-release", clock);
         }
     }
 
-    private async Task<string> ExportAsync(InferenceEngine engine, PrefillSequence sequence, EngineKvHandle kv, CancellationToken cancellationToken)
+    private async Task<string> ExportAsync(
+        InferenceEngine engine, PrefillSequence sequence, EngineKvHandle kv, PrefillStageTimes times, CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.GetTimestamp();
         var size = await engine.ExportSizeAsync(kv, cancellationToken);
         var layout = KvLayouts.For(engine, kv.Tokens, size);
         var hashes = PrefixBlockHash.Chain(sequence.PromptTokenIds.Take(kv.Tokens).ToArray(), layout.BlockSize).Select(PrefixBlockHash.ToHex).ToArray();
+        clock = times.Lap("export-size", clock);
         await using var writer = await kvTransfer.AllocateAsync(layout, hashes, cancellationToken);
+        clock = times.Lap("kv-allocate", clock);
         var written = await engine.ExportKvAsync(kv, writer.Address, writer.Length, cancellationToken);
+        clock = times.Lap("kv-export", clock);
         var committed = await writer.CommitAsync(cancellationToken, written);
+        times.Lap("kv-commit", clock);
         metrics.KvBytesExported.WithLabels(writer.Plane == KvDataPlane.SharedMemory ? "shared_memory" : "socket").Inc(written);
         return committed.Handle;
     }

@@ -64,9 +64,39 @@ public sealed class DataPlaneTests : IDisposable
     }
 
     [Fact]
-    public async Task SharedMemory_BytesChangedBeforeCommit_CommitIsRejectedAndPayloadNeverServed()
+    public async Task SharedMemory_BytesChangedBeforeCommitByDefault_EveryReaderRefusesThePayload()
     {
         using var client = _factory.NewClient();
+        var payload = Payload(SmallLayout);
+        await using var writer = await client.AllocateAsync(SmallLayout, null, CancellationToken.None);
+        writer.Write(payload);
+        using (var other = KvSharedMemoryFile.Open(writer.Allocation.Endpoint.SharedMemoryPath!))
+        {
+            unsafe
+            {
+                other.At(writer.Allocation.Endpoint.SharedMemoryOffset, payload.Length)[500] ^= 0xFF;
+            }
+        }
+
+        await writer.CommitAsync(CancellationToken.None);
+
+        // kv-transfer does not re-hash (readers do, in the pass that copies): the verifying open, the unverified
+        // open's copy and the socket pull all refuse the bytes.
+        await Assert.ThrowsAsync<KvTransferIntegrityException>(() => client.OpenReadAsync(writer.Handle, CancellationToken.None));
+        await using (var unverified = await client.OpenReadAsync(writer.Handle, CancellationToken.None, verify: false))
+        {
+            Assert.Throws<KvTransferIntegrityException>(() => ReadAll(unverified));
+        }
+
+        using var remote = _factory.NewClient(sharedMemory: false);
+        await Assert.ThrowsAsync<KvTransferIntegrityException>(() => remote.OpenReadAsync(writer.Handle, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task SharedMemory_BytesChangedBeforeCommitWithCommitVerification_CommitIsRejectedAndPayloadNeverServed()
+    {
+        using var factory = new KvTransferFactory(verifySharedMemoryCommits: true);
+        using var client = factory.NewClient();
         var payload = Payload(SmallLayout);
         await using var writer = await client.AllocateAsync(SmallLayout, null, CancellationToken.None);
         writer.Write(payload);

@@ -12,15 +12,18 @@ public sealed class KvTransferFactory : WebApplicationFactory<Program>
 {
     public const string HostId = "test-host";
 
-    public KvTransferFactory(long capacityBytes = 64L << 20, FakeTimeProvider? time = null)
+    public KvTransferFactory(long capacityBytes = 64L << 20, FakeTimeProvider? time = null, bool verifySharedMemoryCommits = false)
     {
         CapacityBytes = capacityBytes;
+        VerifySharedMemoryCommits = verifySharedMemoryCommits;
         Time = time;
         var root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
         SharedMemoryDirectory = Directory.CreateDirectory(Path.Combine(root, "moedapr-kv-tests-" + Guid.NewGuid().ToString("N"))).FullName;
     }
 
     public long CapacityBytes { get; }
+
+    public bool VerifySharedMemoryCommits { get; }
 
     public FakeTimeProvider? Time { get; }
 
@@ -38,6 +41,7 @@ public sealed class KvTransferFactory : WebApplicationFactory<Program>
         builder.UseSetting("KvTransfer:LeaseTtl", "00:00:30");
         builder.UseSetting("KvTransfer:SweepInterval", "00:00:01");
         builder.UseSetting("KvTransfer:SocketPort", "0");
+        builder.UseSetting("KvTransfer:VerifySharedMemoryCommits", VerifySharedMemoryCommits ? "true" : "false");
         if (Time is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));

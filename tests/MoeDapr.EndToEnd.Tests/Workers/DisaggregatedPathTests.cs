@@ -181,6 +181,25 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
     }
 
     [Fact]
+    public async Task Prefill_WithKvExport_AnswersItsStageTimesInServerTiming()
+    {
+        var request = new PrefillBatchRequest
+        {
+            BatchId = "timed",
+            Sequences = [new PrefillSequence { RequestId = "timed-1", PromptTokenIds = Prompt(20, 11), Sampling = Greedy(4) }],
+        };
+        using var response = await stack.Http.PostAsJsonAsync(new Uri(stack.Prefill, WorkerMethods.PrefillBatch), request, ContractJson.Options);
+        var body = await response.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options);
+        using var release = await stack.Http.DeleteAsync(new Uri(stack.KvTransfer, KvTransferRoutes.Allocation(body!.Results[0].KvHandle!)));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var timing = string.Join(", ", response.Headers.GetValues("Server-Timing"));
+        var stages = timing.Split(',', StringSplitOptions.TrimEntries).Select(part => part.Split(';')[0]).ToArray();
+        Assert.Equal(["engine", "export-size", "kv-allocate", "kv-export", "kv-commit", "engine-release"], stages);
+        Assert.All(timing.Split(',', StringSplitOptions.TrimEntries), part => Assert.Matches(@";dur=\d+\.\d{2}$", part));
+    }
+
+    [Fact]
     public async Task KvTransfer_AbandonedAllocation_IsFreedWhenItsLeaseExpires()
     {
         var expiredBefore = await stack.MetricAsync(stack.KvTransfer, "moedapr_kv_transfer_lease_expired_total");

@@ -20,31 +20,61 @@ internal static class BenchServingCommand
     private const int UsageError = 2;
     private const int Failure = 1;
 
+    /// <summary>Untimed requests per path first: both the services and this process start in tier-0 JIT code.</summary>
+    private const int WarmUpRequests = 2;
+
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Checkpoint folder; without it the cached demo checkpoint." };
+        var model = new Option<string?>("--model")
+        {
+            Description = "Checkpoint folder, or random:FAMILY[:PRESET] (a random-weight checkpoint generated once into the cache); without it the cached demo checkpoint.",
+        };
         var promptLength = new Option<int>("--prompt-len") { Description = "Prompt tokens per request.", DefaultValueFactory = _ => 512 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Output tokens per request.", DefaultValueFactory = _ => 32 };
         var requests = new Option<int>("--requests") { Description = "Timed requests per path (run one at a time).", DefaultValueFactory = _ => 5 };
-        var kvMib = new Option<int>("--kv-size-mib") { Description = "Payload size of the KV transfer measurement.", DefaultValueFactory = _ => 64 };
+        var kvMib = new Option<int[]>("--kv-size-mib")
+        {
+            // 8 MiB is a 512-token prompt's KV on the bench preset (8 layers × K,V × 512 tokens × 4 KV heads × 64 dims × 4 B);
+            // the demo preset's is 1 MiB (4 layers, 32 dims). 256 MiB shows the rate once control calls no longer matter.
+            Description = "Payload sizes of the KV transfer measurement (repeat or list them).",
+            DefaultValueFactory = _ => [8, 256],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var command = new Command("serving", "TTFT and TPOT: disaggregated path vs one process; KV transfer GB/s vs a memory copy.")
         {
             model, promptLength, maxTokens, requests, kvMib,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(model), parse.GetValue(promptLength), parse.GetValue(maxTokens), parse.GetValue(requests), parse.GetValue(kvMib), cancellationToken));
+            parse.GetValue(model), parse.GetValue(promptLength), parse.GetValue(maxTokens), parse.GetValue(requests), parse.GetValue(kvMib) ?? [], cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? modelDir, int promptLength, int maxTokens, int requests, int kvMib, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? modelDir, int promptLength, int maxTokens, int requests, int[] kvMib, CancellationToken cancellationToken)
     {
-        if (promptLength < 1 || maxTokens < 2 || requests < 1 || kvMib < 1)
+        if (promptLength < 1 || maxTokens < 2 || requests < 1 || kvMib.Length == 0 || kvMib.Any(m => m < 1 || m > 4096))
         {
-            Console.Error.WriteLine("error: --prompt-len, --requests and --kv-size-mib must be positive and --max-tokens at least 2");
+            Console.Error.WriteLine("error: --prompt-len, --requests and --kv-size-mib must be positive (sizes at most 4096) and --max-tokens at least 2");
             return UsageError;
         }
 
-        var dir = modelDir ?? DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
+        string dir;
+        if (modelDir is not null && modelDir.StartsWith("random:", StringComparison.Ordinal))
+        {
+            var parts = modelDir.Split(':');
+            if (parts.Length is < 2 or > 3 || !Model.ModelConfig.SupportedModelTypes.ContainsKey(parts[1])
+                || !Model.ModelPresets.TryParsePreset(parts.Length == 3 ? parts[2] : "bench", out var preset))
+            {
+                Console.Error.WriteLine($"error: --model: \"{modelDir}\" is not random:FAMILY[:PRESET] with FAMILY one of {string.Join(", ", Model.ModelConfig.SupportedModelTypes.Keys)} and PRESET one of {string.Join(", ", Model.ModelPresets.PresetNames)}");
+                return UsageError;
+            }
+
+            dir = DemoCheckpoint.EnsureRandom(parts[1], preset, Console.WriteLine, cancellationToken);
+        }
+        else
+        {
+            dir = modelDir ?? DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
+        }
+
         using var checkpoint = OpenOrNull(dir, out var problem);
         if (checkpoint is null)
         {
@@ -59,7 +89,7 @@ internal static class BenchServingCommand
         }
 
         var random = new Random(42);
-        var prompts = Enumerable.Range(0, requests + 1)
+        var prompts = Enumerable.Range(0, requests + WarmUpRequests)
             .Select(_ => Enumerable.Range(0, promptLength).Select(_ => random.Next(checkpoint.Config.VocabSize)).ToArray()).ToArray();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
 
@@ -85,32 +115,60 @@ internal static class BenchServingCommand
             return Failure;
         }
 
-        Console.WriteLine($"Model {dir}: {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after one warm-up).");
+        var c = checkpoint.Config;
+        Console.WriteLine($"Model {dir} ({c.ModelType}: {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumExperts} experts top-{c.NumExpertsPerToken}, {c.NumKvHeads} KV heads × {c.HeadDim}): {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after {WarmUpRequests} warm-ups).");
         Console.WriteLine("Requests alternate between the paths, so a busy machine slows both alike; figures are medians.");
         await using var engine = await InferenceEngine.CreateAsync(new EngineOptions(), checkpoint.Config, checkpoint.Weights, cancellationToken: cancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
         var local = new Timings();
         var remote = new Timings();
+        var stages = new Stages();
+        var decodeAlone = new Timings();
         for (var r = 0; r < prompts.Length; r++)
         {
-            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, cancellationToken);
-            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, cancellationToken);
-            if (r > 0)
+            var decodeCpu = workers.DecodeCpu();
+            var clientCpu = SelfCpu();
+            var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? decodeAlone : null, cancellationToken);
+            if (r >= WarmUpRequests)
+            {
+                decodeAlone.Add(aloneTtft, aloneTpot);
+                decodeAlone.AddCpu(workers.DecodeCpu() - decodeCpu, SelfCpu() - clientCpu);
+            }
+
+            var localCpu = SelfCpu();
+            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, local, r >= WarmUpRequests, cancellationToken);
+            if (r >= WarmUpRequests)
+            {
+                local.AddCpu(SelfCpu() - localCpu, 0);
+            }
+
+            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? remote : null, r >= WarmUpRequests ? stages : null, cancellationToken);
+            if (r >= WarmUpRequests)
             {
                 local.Add(localTtft, localTpot);
                 remote.Add(remoteTtft, remoteTpot);
             }
         }
 
-        Console.WriteLine($"  one process      TTFT {Ms(local.Ttft)}  TPOT {Ms(local.Tpot)}");
-        Console.WriteLine($"  disaggregated    TTFT {Ms(remote.Ttft)}  TPOT {Ms(remote.Tpot)}");
+        Console.WriteLine($"  one process      TTFT {Ms(local.Ttft)}  TPOT {Ms(local.Tpot)}  (steady inter-token {Ms(local.Steady)})");
+        Console.WriteLine($"  disaggregated    TTFT {Ms(remote.Ttft)}  TPOT {Ms(remote.Tpot)}  (steady inter-token {Ms(remote.Steady)}, decode call to its first token {Ms(remote.DecodeFirst)})");
+        Console.WriteLine($"  decode process   TTFT {Ms(decodeAlone.Ttft)}  TPOT {Ms(decodeAlone.Tpot)}  (steady inter-token {Ms(decodeAlone.Steady)}; prefilled there too: the worker process and its stream without the KV hop)");
+        Console.WriteLine($"  CPU per request (prefill + {maxTokens} tokens, all threads; spin-waits inflate it on a busy machine): one process {Ms(local.Cpu)}, decode process {Ms(decodeAlone.Cpu)} + its client {Ms(decodeAlone.ClientCpu)}");
+        Console.WriteLine("  prefill stages (median ms, from its Server-Timing header): " + stages.Describe());
         var ttftRatio = remote.Ttft / local.Ttft;
         var tpotRatio = remote.Tpot / local.Tpot;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  ratio            TTFT {ttftRatio:F2} (target <= 1.2, {(ttftRatio <= 1.2 ? "met" : "missed")})  TPOT {tpotRatio:F2} (target <= 1.1, {(tpotRatio <= 1.1 ? "met" : "missed")})"));
 
-        Console.WriteLine($"KV transfer through the running kv-transfer, {kvMib} MiB payloads (write = allocate, copy+hash, commit; read = renew, copy+verify, release):");
-        await KvRatesAsync(workers.KvTransfer, (long)kvMib << 20, cancellationToken);
+        Console.WriteLine("KV transfer through the running kv-transfer (medians of 5 rounds after 3 warm-up rounds):");
+        Console.WriteLine("  write = allocate (control), copy+hash into the plane's buffer (data), commit (socket: push over TCP; both: kv-transfer re-hashes what it holds);");
+        Console.WriteLine("  read = renew (control; socket: pull over TCP, hashed as it arrives), copy+verify into the consumer's buffer (data), release (control).");
+        Console.WriteLine("  transfer = allocate through the verified copy at the consumer (release excluded); at most ~50% of one copy without overlap, as it is a write plus a read.");
+        foreach (var mib in kvMib)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {mib} MiB payloads:"));
+            await KvRatesAsync(workers.KvTransfer, (long)mib << 20, cancellationToken);
+        }
         return 0;
     }
 
@@ -129,21 +187,37 @@ internal static class BenchServingCommand
     }
 
     /// <summary>TTFT and TPOT (seconds) of one request served by the engine in this process.</summary>
-    private static async Task<(double Ttft, double Tpot)> InProcessAsync(InferenceEngine engine, int r, int[] prompt, SamplingParams sampling, CancellationToken cancellationToken)
+    private static async Task<(double Ttft, double Tpot)> InProcessAsync(
+        InferenceEngine engine, int r, int[] prompt, SamplingParams sampling, Timings timings, bool record, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         double first = 0;
+        double second = 0;
         var count = 0;
         var request = new GenerateRequest { RequestId = "local-" + r.ToString(CultureInfo.InvariantCulture), PromptTokens = prompt, Sampling = Map(sampling) };
         await foreach (var output in engine.GenerateAsync(request, cancellationToken))
         {
-            if (output.TokenId >= 0 && count++ == 0)
+            if (output.TokenId >= 0)
             {
-                first = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                if (count == 0)
+                {
+                    first = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+                else if (count == 1)
+                {
+                    second = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
+                count++;
             }
         }
 
         var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (record && count > 2)
+        {
+            timings.AddSteady((total - second) / (count - 2));
+        }
+
         return (first, (total - first) / (count - 1));
     }
 
@@ -152,7 +226,7 @@ internal static class BenchServingCommand
     /// (what the router relays at once); TPOT spans from there to the last token decode streams, KV import included.
     /// </summary>
     private static async Task<(double Ttft, double Tpot)> DisaggregatedAsync(
-        HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, CancellationToken cancellationToken)
+        HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, Timings? timings, Stages? stages, CancellationToken cancellationToken)
     {
         var id = "bench-" + r.ToString(CultureInfo.InvariantCulture);
         var start = Stopwatch.GetTimestamp();
@@ -162,6 +236,11 @@ internal static class BenchServingCommand
             Sequences = [new PrefillSequence { RequestId = id, PromptTokenIds = prompt, Sampling = sampling }],
         }, ContractJson.Options, cancellationToken);
         prefillAnswer.EnsureSuccessStatusCode();
+        if (stages is not null && prefillAnswer.Headers.TryGetValues("Server-Timing", out var serverTiming))
+        {
+            stages.Add(string.Join(", ", serverTiming));
+        }
+
         var result = (await prefillAnswer.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options, cancellationToken))!.Results[0];
         var first = Stopwatch.GetElapsedTime(start).TotalSeconds;
         if (result.Error is { } error)
@@ -180,10 +259,16 @@ internal static class BenchServingCommand
         decodeAnswer.EnsureSuccessStatusCode();
         await using var body = await decodeAnswer.Content.ReadAsStreamAsync(cancellationToken);
         var count = 1;
+        double decodeFirst = 0;
         await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
         {
             if (e.Kind == DecodeEventKind.Token)
             {
+                if (count == 1)
+                {
+                    decodeFirst = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
                 count++;
             }
             else if (e.Kind == DecodeEventKind.Error)
@@ -193,6 +278,59 @@ internal static class BenchServingCommand
         }
 
         var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (timings is not null && count > 2)
+        {
+            timings.AddSteady((total - decodeFirst) / (count - 2));
+            timings.AddDecodeFirst(decodeFirst - first);
+        }
+
+        return (first, (total - first) / (count - 1));
+    }
+
+    /// <summary>One request to decode alone (it prefills locally and streams): isolates the process and stream from the KV hop.</summary>
+    private static async Task<(double Ttft, double Tpot)> DecodeAloneAsync(
+        HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, Timings? timings, CancellationToken cancellationToken)
+    {
+        var id = "alone-" + r.ToString(CultureInfo.InvariantCulture);
+        var start = Stopwatch.GetTimestamp();
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(workers.Decode, WorkerMethods.DecodeGenerate))
+        {
+            Content = JsonContent.Create(new DecodeRequest { RequestId = id, PromptTokenIds = prompt, Sampling = sampling }, options: ContractJson.Options),
+        };
+        using var answer = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        answer.EnsureSuccessStatusCode();
+        await using var body = await answer.Content.ReadAsStreamAsync(cancellationToken);
+        var count = 0;
+        double first = 0;
+        double second = 0;
+        await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
+        {
+            if (e.Kind == DecodeEventKind.Error)
+            {
+                throw new InvalidOperationException($"decode failed: {e.Error?.Code}: {e.Error?.Message}");
+            }
+
+            if (e.Kind == DecodeEventKind.Token)
+            {
+                if (count == 0)
+                {
+                    first = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+                else if (count == 1)
+                {
+                    second = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                }
+
+                count++;
+            }
+        }
+
+        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        if (timings is not null && count > 2)
+        {
+            timings.AddSteady((total - second) / (count - 2));
+        }
+
         return (first, (total - first) / (count - 1));
     }
 
@@ -201,11 +339,11 @@ internal static class BenchServingCommand
     {
         using var http = new HttpClient { BaseAddress = kvTransfer, Timeout = TimeSpan.FromMinutes(2) };
         var control = new KvTransferHttpControl(http);
-        using var source = new KvNativeBuffer(size);
-        using var destination = new KvNativeBuffer(size);
+        var layout = LayoutOf(size);
+        using var source = new KvNativeBuffer(layout.PayloadBytes);
+        using var destination = new KvNativeBuffer(layout.PayloadBytes);
         Fill(source);
         Fill(destination);
-        var layout = LayoutOf(size);
         WriteHeader(source, layout);
         foreach (var plane in new[] { KvDataPlane.SharedMemory, KvDataPlane.Socket })
         {
@@ -213,51 +351,80 @@ internal static class BenchServingCommand
             var copies = new List<double>();
             var writes = new List<double>();
             var reads = new List<double>();
-            for (var round = 0; round < 4; round++)
+            var phases = new Dictionary<string, List<double>>(StringComparer.Ordinal);
+            void Phase(string name, double seconds, bool keep)
             {
+                if (keep)
+                {
+                    (phases.TryGetValue(name, out var list) ? list : phases[name] = []).Add(seconds * 1000);
+                }
+            }
+
+            // Warm-up rounds first: this process's hashing and copy loops start as tier-0 JIT code (several times slower).
+            const int WarmUps = 3;
+            for (var round = 0; round < WarmUps + 5; round++)
+            {
+                var keep = round >= WarmUps;
                 copies.Add(Time(() => Copy(source, destination, layout.PayloadBytes)));
                 var start = Stopwatch.GetTimestamp();
                 string handle;
                 await using (var writer = await client.AllocateAsync(KvBlockLayout.FromHeader(layout), null, cancellationToken))
                 {
+                    Phase("allocate", Stopwatch.GetElapsedTime(start).TotalSeconds, keep);
+                    var data = Stopwatch.GetTimestamp();
                     writer.Write(source.Span(layout.PayloadBytes));
+                    Phase("write-data", Stopwatch.GetElapsedTime(data).TotalSeconds, keep);
+                    data = Stopwatch.GetTimestamp();
                     handle = (await writer.CommitAsync(cancellationToken)).Handle;
+                    Phase("commit", Stopwatch.GetElapsedTime(data).TotalSeconds, keep);
                 }
 
                 var written = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 start = Stopwatch.GetTimestamp();
                 await using (var reader = await client.OpenReadAsync(handle, cancellationToken, verify: false))
                 {
+                    Phase("open-read", Stopwatch.GetElapsedTime(start).TotalSeconds, keep);
+                    var data = Stopwatch.GetTimestamp();
                     reader.CopyTo(destination.Address, destination.Length);
+                    Phase("read-data", Stopwatch.GetElapsedTime(data).TotalSeconds, keep);
+                    data = Stopwatch.GetTimestamp();
                     await reader.ReleaseAsync(cancellationToken);
+                    Phase("release", Stopwatch.GetElapsedTime(data).TotalSeconds, keep);
                 }
 
                 var read = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                if (round > 0)
+                if (keep)
                 {
                     writes.Add(written);
                     reads.Add(read);
                 }
                 else
                 {
-                    copies.Clear(); // the first round warms the mappings and the pool
+                    copies.Clear(); // warm-up rounds also fault in the mappings and fill the pool
                 }
             }
 
+            var phaseText = string.Join("  ", phases.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {Median(p.Value):F2}")));
             var gb = layout.PayloadBytes / 1e9;
             var copy = gb / Median(copies);
+            var releases = phases["release"];
+            var transfers = writes.Select((w, i) => w + reads[i] - (releases[i] / 1000)).ToList();
             var name = plane == KvDataPlane.SharedMemory ? "shared memory" : "socket";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {name,-14} write {gb / Median(writes),6:F2} GB/s ({100 * gb / Median(writes) / copy,3:F0}% of copy)  read {gb / Median(reads),6:F2} GB/s ({100 * gb / Median(reads) / copy,3:F0}% of copy)  memory copy {copy:F2} GB/s"));
+                $"  {name,-14} transfer {gb / Median(transfers),6:F2} GB/s ({100 * gb / Median(transfers) / copy,3:F0}% of copy)  write {gb / Median(writes),6:F2} GB/s ({100 * gb / Median(writes) / copy,3:F0}%)  read {gb / Median(reads),6:F2} GB/s ({100 * gb / Median(reads) / copy,3:F0}%)  memory copy {copy:F2} GB/s"));
+            Console.WriteLine("                 ms: " + phaseText);
         }
     }
 
-    /// <summary>A float32 layout whose payload is about <paramref name="size"/> bytes.</summary>
+    /// <summary>
+    /// The bench preset's float32 layout (8 layers, 4 KV heads × 64 dims, 16-token blocks of 256 KiB) for about
+    /// <paramref name="size"/> bytes: 8 MiB is a 512-token prompt's KV plus the 64-byte header.
+    /// </summary>
     private static KvPayloadHeader LayoutOf(long size)
     {
-        // One block = 2 (K,V) × 8 layers × 16 tokens × 8 heads × 128 dims × 4 bytes = 1 MiB.
-        var blocks = (int)Math.Max(1, (size - KvPayloadHeader.Size) / (1L << 20));
-        return new KvPayloadHeader(KvDtype.Float32, 8, 8, 128, 16, blocks * 16);
+        const int BlockBytes = 2 * 8 * 16 * 4 * 64 * 4;
+        var blocks = (int)Math.Max(1, size / BlockBytes);
+        return new KvPayloadHeader(KvDtype.Float32, 8, 4, 64, 16, blocks * 16);
     }
 
     private static unsafe void Fill(KvNativeBuffer buffer)
@@ -282,10 +449,11 @@ internal static class BenchServingCommand
         return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 
+    /// <summary>The median; leaves <paramref name="values"/> in order (rounds are matched by index).</summary>
     private static double Median(List<double> values)
     {
-        values.Sort();
-        return values.Count == 0 ? double.NaN : values[values.Count / 2];
+        var sorted = values.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
     }
 
     /// <summary>Per-request figures of one path; medians on read.</summary>
@@ -293,16 +461,78 @@ internal static class BenchServingCommand
     {
         private readonly List<double> _ttft = [];
         private readonly List<double> _tpot = [];
+        private readonly List<double> _steady = [];
+        private readonly List<double> _decodeFirst = [];
 
         public double Ttft => Median(_ttft);
 
         public double Tpot => Median(_tpot);
+
+        /// <summary>Per token after the second one: the decode loop alone, without the one-off costs before it.</summary>
+        public double Steady => Median(_steady);
+
+        /// <summary>From prefill's answer to decode's first streamed token: the call, the KV import and one step.</summary>
+        public double DecodeFirst => Median(_decodeFirst);
+
+        private readonly List<double> _cpu = [];
+        private readonly List<double> _clientCpu = [];
+
+        /// <summary>CPU seconds the serving process spent per request.</summary>
+        public double Cpu => Median(_cpu);
+
+        /// <summary>CPU seconds this process spent reading the stream per request.</summary>
+        public double ClientCpu => Median(_clientCpu);
+
+        public void AddCpu(double server, double client)
+        {
+            _cpu.Add(server);
+            _clientCpu.Add(client);
+        }
+
+        public void AddSteady(double seconds) => _steady.Add(seconds);
+
+        public void AddDecodeFirst(double seconds) => _decodeFirst.Add(seconds);
 
         public void Add(double ttft, double tpot)
         {
             _ttft.Add(ttft);
             _tpot.Add(tpot);
         }
+    }
+
+    /// <summary>Prefill's per-stage times (its Server-Timing header), medians per stage.</summary>
+    private sealed class Stages
+    {
+        private readonly Dictionary<string, List<double>> _stages = new(StringComparer.Ordinal);
+
+        public void Add(string serverTiming)
+        {
+            foreach (var part in serverTiming.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var fields = part.Split(';');
+                var duration = fields.Skip(1).FirstOrDefault(f => f.StartsWith("dur=", StringComparison.Ordinal));
+                if (duration is not null && double.TryParse(duration.AsSpan(4), NumberStyles.Float, CultureInfo.InvariantCulture, out var ms))
+                {
+                    if (!_stages.TryGetValue(fields[0], out var list))
+                    {
+                        _stages[fields[0]] = list = [];
+                    }
+
+                    list.Add(ms);
+                }
+            }
+        }
+
+        public string Describe() => _stages.Count == 0
+            ? "none reported"
+            : string.Join("  ", _stages.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s.Key} {Median(s.Value):F1}")));
+    }
+
+    /// <summary>CPU seconds this process has used (user + system, all threads).</summary>
+    private static double SelfCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime.TotalSeconds;
     }
 
     private static string Ms(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1000,8:F1} ms");
@@ -324,6 +554,13 @@ internal static class BenchServingCommand
         public Uri Prefill { get; private set; } = null!;
 
         public Uri Decode { get; private set; } = null!;
+
+        /// <summary>CPU seconds the decode process has used.</summary>
+        public double DecodeCpu()
+        {
+            using var process = Process.GetProcessById(_processes[^1].Id);
+            return process.TotalProcessorTime.TotalSeconds;
+        }
 
         public async Task StartAsync(ServiceBinaries binaries, string model, CancellationToken cancellationToken)
         {

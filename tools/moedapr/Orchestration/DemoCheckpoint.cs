@@ -10,29 +10,39 @@ public static class DemoCheckpoint
     public const string Arch = "qwen3_moe";
 
     /// <summary>The cached folder, generated on first use; <paramref name="say"/> tells the user which and that the weights are random.</summary>
-    public static string Ensure(Action<string> say, CancellationToken cancellationToken)
+    public static string Ensure(Action<string> say, CancellationToken cancellationToken) =>
+        EnsureRandom(Arch, ModelPreset.Demo, "demo-" + Arch, say, cancellationToken);
+
+    /// <summary>
+    /// A random-weight checkpoint of <paramref name="family"/> (a model type) at <paramref name="preset"/> size, cached in
+    /// <c>~/.cache/moedapr/random-&lt;family&gt;-&lt;preset&gt;</c> and generated on first use (services load models from folders).
+    /// </summary>
+    public static string EnsureRandom(string family, ModelPreset preset, Action<string> say, CancellationToken cancellationToken) =>
+        EnsureRandom(family, preset, $"random-{family}-{preset.ToString().ToLowerInvariant()}", say, cancellationToken);
+
+    private static string EnsureRandom(string family, ModelPreset preset, string name, Action<string> say, CancellationToken cancellationToken)
     {
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        var dir = Path.Combine(cache, "moedapr", "demo-" + Arch);
+        var dir = Path.Combine(cache, "moedapr", name);
         if (IsComplete(dir))
         {
-            say($"Using the demo checkpoint in {dir} (random weights: the text it writes is noise).");
+            say($"Using the {preset.ToString().ToLowerInvariant()} checkpoint in {dir} ({family}, random weights: the text it writes is noise).");
             return dir;
         }
 
         if (Directory.Exists(dir))
         {
             // Left by an older version or damaged: the services refuse it, so write it again.
-            say($"The cached demo checkpoint in {dir} is incomplete; generating it again.");
+            say($"The cached checkpoint in {dir} is incomplete; generating it again.");
             Directory.Delete(dir, recursive: true);
         }
 
-        say($"Generating the demo checkpoint ({Arch}, random weights: the text it writes is noise) in {dir} ...");
+        say($"Generating a {preset.ToString().ToLowerInvariant()} checkpoint ({family}, random weights: the text it writes is noise) in {dir} ...");
         // Written beside and renamed, so an interrupted run never leaves a half-written cache entry.
         var partial = dir + ".partial-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        CheckpointWriter.WriteRandom(partial, new RandomCheckpointOptions { Family = ModelConfig.SupportedModelTypes[Arch], Preset = ModelPreset.Demo }, cancellationToken);
+        CheckpointWriter.WriteRandom(partial, new RandomCheckpointOptions { Family = ModelConfig.SupportedModelTypes[family], Preset = preset }, cancellationToken);
         Directory.Move(partial, dir);
         return dir;
     }
