@@ -298,7 +298,7 @@ public sealed partial class Dispatcher : BackgroundService
     {
         List<(GenerationJob Job, string Path, string DecodeAppId)> local = [];
         List<(GenerationJob Job, string DecodeAppId)> remote = [];
-        string? prefillAppId = null;
+        List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)> assigned = [];
         lock (_lock)
         {
             var preferShort = _degraded.Enabled;
@@ -366,10 +366,7 @@ public sealed partial class Dispatcher : BackgroundService
 
                 if (remote.Count > 0)
                 {
-                    var hashes = remote.Select(r => r.Job.PromptHashes).ToArray();
-                    var blocks = hashes.Sum(h => h.Length);
-                    prefillAppId = _prefillChoice.Choose(_workers.PrefillCandidates(hashes, _batchOptions.MaxInFlightBatchesPerWorker), blocks)?.AppId
-                        ?? capacity[0].AppId;
+                    assigned = AssignPrefill(remote, capacity[0].AppId);
                 }
             }
 
@@ -389,26 +386,103 @@ public sealed partial class Dispatcher : BackgroundService
             }
         }
 
-        var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
-        foreach (var (job, decode) in remote)
+        foreach (var group in assigned.GroupBy(a => a.PrefillAppId, StringComparer.Ordinal))
         {
-            if (Claim(job, now))
+            var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
+            foreach (var (job, decode, _) in group)
             {
-                claimed.Add((job, decode));
+                if (Claim(job, now))
+                {
+                    claimed.Add((job, decode));
+                }
+                else
+                {
+                    ReleaseReservation(decode, job);
+                }
             }
-            else
-            {
-                ReleaseReservation(decode, job);
-            }
-        }
 
-        if (claimed.Count > 0 && prefillAppId is not null)
-        {
-            _metrics.PrefillBatchRequests.Observe(claimed.Count);
-            _ = RunPrefillAsync(claimed, prefillAppId);
+            if (claimed.Count > 0)
+            {
+                _metrics.PrefillBatchRequests.Observe(claimed.Count);
+                _ = RunPrefillAsync(claimed, group.Key);
+            }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The prefill worker of each request of a batch. A policy that weighs prefix overlap chooses per request (as NVIDIA
+    /// Dynamo's KV router does), so a batch mixing prefixes splits over the workers holding them; the blocks and hashes
+    /// given to a worker earlier in the same pass count as its load and its cache. Other policies choose once per batch.
+    /// Call under the lock.
+    /// </summary>
+    private List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)> AssignPrefill(List<(GenerationJob Job, string DecodeAppId)> remote, string fallback)
+    {
+        var maxInFlight = _batchOptions.MaxInFlightBatchesPerWorker;
+        var result = new List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)>(remote.Count);
+        long totalBlocks = 0;
+        long overlapBlocks = 0;
+        if (!_prefillChoice.ChoosesPerRequest)
+        {
+            var hashes = remote.Select(r => r.Job.PromptHashes).ToArray();
+            var blocks = hashes.Sum(h => h.Length);
+            var choice = _prefillChoice.Choose(_workers.PrefillCandidates(hashes, maxInFlight), blocks);
+            var appId = choice?.AppId ?? fallback;
+            result.AddRange(remote.Select(r => (r.Job, r.DecodeAppId, appId)));
+            RecordPrefixRouting(blocks, choice?.OverlapBlocks ?? 0);
+            return result;
+        }
+
+        var passLoad = new Dictionary<string, double>(StringComparer.Ordinal);
+        var passHashes = new Dictionary<string, HashSet<UInt128>>(StringComparer.Ordinal);
+        foreach (var (job, decode) in remote)
+        {
+            var candidates = _workers.PrefillCandidates([job.PromptHashes], maxInFlight);
+            var adjusted = new PrefillCandidate[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var c = candidates[i];
+                var overlap = passHashes.TryGetValue(c.AppId, out var held) ? Math.Max(c.OverlapBlocks, LeadingIn(held, job.PromptHashes)) : c.OverlapBlocks;
+                adjusted[i] = c with { LoadBlocks = c.LoadBlocks + passLoad.GetValueOrDefault(c.AppId), OverlapBlocks = overlap };
+            }
+
+            var choice = _prefillChoice.Choose(adjusted, job.PromptHashes.Length);
+            var appId = choice?.AppId ?? fallback;
+            result.Add((job, decode, appId));
+            var cached = choice?.OverlapBlocks ?? 0;
+            totalBlocks += job.PromptHashes.Length;
+            overlapBlocks += cached;
+            passLoad[appId] = passLoad.GetValueOrDefault(appId) + ((job.PromptTokens + BlockTokens - 1) / BlockTokens) - cached;
+            if (!passHashes.TryGetValue(appId, out var set))
+            {
+                passHashes[appId] = set = [];
+            }
+
+            set.UnionWith(job.PromptHashes);
+        }
+
+        RecordPrefixRouting(totalBlocks, overlapBlocks);
+        return result;
+    }
+
+    private int BlockTokens => _workerOptions.BlockSize;
+
+    private void RecordPrefixRouting(long blocks, long overlap)
+    {
+        _metrics.PrefillRoutedBlocks.Inc(blocks);
+        _metrics.PrefillRoutedOverlapBlocks.Inc(overlap);
+    }
+
+    private static int LeadingIn(HashSet<UInt128> held, UInt128[] hashes)
+    {
+        var n = 0;
+        while (n < hashes.Length && held.Contains(hashes[n]))
+        {
+            n++;
+        }
+
+        return n;
     }
 
     private (string Path, string DecodeAppId) PlanFor(GenerationJob job, bool disaggregated)

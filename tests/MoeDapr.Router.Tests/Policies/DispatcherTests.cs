@@ -39,10 +39,36 @@ public sealed class DispatcherTests
             new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance, Create(admission));
     }
 
-    private void Announce(string appId, WorkerRole role, int maxRunning = 16) => _registry.Apply(new WorkerLoadSnapshot
+    private void Announce(string appId, WorkerRole role, int maxRunning = 16, IReadOnlyList<string>? cachedHashes = null) => _registry.Apply(new WorkerLoadSnapshot
     {
         AppId = appId, Role = role, InstanceId = appId, Sequence = _time.GetTimestamp(), TimestampUnixMs = 0, MaxRunningSequences = maxRunning,
+        CachedBlockHashes = cachedHashes,
     });
+
+    [Fact]
+    public void DispatchReady_BatchMixingTwoPrefixes_EachRequestGoesToTheWorkerHoldingItsPrefix()
+    {
+        var test = new DispatcherTests(batchSize: 8, degraded: false);
+        int[] Prompt(int prefix, int i) => [.. Enumerable.Range(100 * prefix, 96), 7, 8, 9, i];
+        string[] Hashes(int prefix) => [.. PrefixBlockHash.Chain(Prompt(prefix, 0).AsSpan(0, 96), 16).Select(PrefixBlockHash.ToHex)];
+        test.Announce("p1", WorkerRole.Prefill, cachedHashes: Hashes(1));
+        test.Announce("p2", WorkerRole.Prefill, cachedHashes: Hashes(2));
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
+        test._registry.ReportKvTransferProbe(true);
+        var jobs = Enumerable.Range(0, 8).Select(i =>
+        {
+            var prompt = Prompt(1 + (i % 2), i);
+            var job = new GenerationJob($"r{i}", prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), test._time.GetTimestamp());
+            Assert.True(test._dispatcher.Submit(job).Admitted);
+            return job;
+        }).ToArray();
+
+        test._dispatcher.DispatchReady();
+
+        var calls = test._workers.PrefillCalls.ToDictionary(c => c.AppId, c => c.Request.Sequences.Select(q => q.RequestId).ToArray());
+        Assert.Equal(["r0", "r2", "r4", "r6"], calls["p1"]);
+        Assert.Equal(["r1", "r3", "r5", "r7"], calls["p2"]);
+    }
 
     private GenerationJob Submit(int promptTokens)
     {
