@@ -25,7 +25,7 @@ public sealed class DispatcherTests
     {
     }
 
-    private DispatcherTests(int batchSize, bool degraded, AdmissionOptions? admission = null)
+    private DispatcherTests(int batchSize, bool degraded, AdmissionOptions? admission = null, bool adaptive = false)
     {
         admission ??= new AdmissionOptions { TargetQueueDelay = TimeSpan.Zero, DispatchDeadline = TimeSpan.Zero };
         var workerOptions = Create(new WorkerOptions { LocalPrefillMaxTokens = 8 });
@@ -33,7 +33,8 @@ public sealed class DispatcherTests
         var random = new RouterRandom(new Random(11));
         _registry = new WorkerRegistry(_time, workerOptions);
         _dispatcher = new Dispatcher(
-            new PriorityAdmissionPolicy(Create(admission)), new FixedBatchSizePolicy(batching),
+            new PriorityAdmissionPolicy(Create(admission)),
+            adaptive ? new AdaptiveBatchSizePolicy(batching, _time) : new FixedBatchSizePolicy(batching),
             new PrefixAwarePrefillPolicy(random, workerOptions), new PowerOfTwoDecodePolicy(random),
             _registry, _workers, new ServingPathPlanner(workerOptions), new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded })),
             new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance, Create(admission));
@@ -81,6 +82,26 @@ public sealed class DispatcherTests
     {
         var prompt = Enumerable.Range(3, promptTokens).ToArray();
         return new GenerationJob(Guid.NewGuid().ToString("N"), prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), _time.GetTimestamp());
+    }
+
+    [Theory]
+    [InlineData(0, 4)] // short queue, idle worker: the adaptive rule halves the batch
+    [InlineData(20, 8)] // the same queue while admission turns 20 requests a second away: that is no short queue
+    public void DispatchReady_AdaptiveBatching_RefusedRequestsCountAsWaiting(int refusals, int expectedBatch)
+    {
+        var test = new DispatcherTests(batchSize: 8, degraded: false, adaptive: true);
+        test.Announce("p1", WorkerRole.Prefill);
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
+        test._registry.ReportKvTransferProbe(true);
+        for (var i = 0; i < refusals; i++)
+        {
+            test._dispatcher.NoteRejection("queue_delay");
+        }
+
+        Enumerable.Range(0, 8).Select(_ => test.Submit(100)).ToArray();
+        test._dispatcher.DispatchReady();
+
+        Assert.Equal(expectedBatch, test._workers.PrefillCalls.First().Request.Sequences.Count);
     }
 
     [Fact]
