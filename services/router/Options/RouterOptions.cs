@@ -63,7 +63,12 @@ public sealed class BatchingOptions
 
     public int InitialBatchSize { get; set; } = 8;
 
-    public int MinBatchSize { get; set; } = 1;
+    /// <summary>
+    /// Adaptive: the batch never shrinks below this. A batch takes only what is waiting (it never waits to fill), so a
+    /// floor costs nothing at low load; without one, quiet periods shrink the batch to 1 and, with the router's in-flight
+    /// limit per worker, cap prefill at a request or two per worker when load returns.
+    /// </summary>
+    public int MinBatchSize { get; set; } = 8;
 
     public int MaxBatchSize { get; set; } = 64;
 

@@ -29,7 +29,7 @@ public sealed class DispatcherTests
     {
         admission ??= new AdmissionOptions { TargetQueueDelay = TimeSpan.Zero, DispatchDeadline = TimeSpan.Zero };
         var workerOptions = Create(new WorkerOptions { LocalPrefillMaxTokens = 8 });
-        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
+        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MinBatchSize = 1, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
         var random = new RouterRandom(new Random(11));
         _registry = new WorkerRegistry(_time, workerOptions);
         _dispatcher = new Dispatcher(
