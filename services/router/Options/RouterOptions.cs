@@ -40,13 +40,13 @@ public sealed class AdmissionOptions
     /// workers are busy) exceeds this is refused at once with 429. Set it to the TTFT objective minus the prefill
     /// time at capacity; zero turns the estimate off (only the count and token bounds then refuse).
     /// </summary>
-    public TimeSpan TargetQueueDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+    public TimeSpan TargetQueueDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
     /// A request still waiting this long after it arrived is shed before dispatch (503 <c>queue_deadline</c>) instead
     /// of being served after its TTFT objective has passed; zero turns it off. The queue timeout still ends any longer wait.
     /// </summary>
-    public TimeSpan DispatchDeadline { get; set; } = TimeSpan.FromMilliseconds(600);
+    public TimeSpan DispatchDeadline { get; set; } = TimeSpan.FromMilliseconds(400);
 
     public int MinRetryAfterSeconds { get; set; } = 1;
 
