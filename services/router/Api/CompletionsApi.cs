@@ -54,7 +54,13 @@ public static class CompletionsApi
             return Error(context, ApiError.BadRequest($"The request body exceeds {MaxBodyBytes} bytes.", null, "body_too_large"));
         }
 
-        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, context.Request.Headers[MoeDaprHeaders.Priority].FirstOrDefault());
+        var priorityHeader = context.Request.Headers[MoeDaprHeaders.Priority].FirstOrDefault();
+        if (generation.RefuseEarly(body.Value.Span, priorityHeader) is { } refused)
+        {
+            return Error(context, refused);
+        }
+
+        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, priorityHeader);
         if (invalid is not null)
         {
             return Error(context, invalid);

@@ -32,6 +32,9 @@ internal static partial class Log
     [LoggerMessage(1009, LogLevel.Error, "Dispatcher step failed")]
     public static partial void DispatcherFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(1011, LogLevel.Warning, "Shedding load: {Count} requests refused in the last {Seconds:F0} s ({Waiting} waiting, draining {Rate:F1} req/s)")]
+    public static partial void Shedding(ILogger logger, long count, double seconds, int waiting, double rate);
+
     [LoggerMessage(1010, LogLevel.Debug, "Abort of {RequestId} on {AppId} failed: {Error}")]
     public static partial void AbortFailed(ILogger logger, string requestId, string appId, string error);
 }

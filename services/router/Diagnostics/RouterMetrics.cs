@@ -24,6 +24,8 @@ public sealed class RouterMetrics
         RequestsFinished = factory.CreateCounter("moedapr_request_success_total", "Finished requests by finish reason and serving path.", "finished_reason", "path");
         WorkerFailures = factory.CreateCounter("moedapr_router_worker_failures_total", "Failed calls to workers.", "role");
         PrefixCachedTokens = factory.CreateCounter("moedapr_prefix_cached_prompt_tokens_total", "Prompt tokens whose KV came from a prefix cache.");
+        PrefillRoutedBlocks = factory.CreateCounter("moedapr_router_prefill_routed_blocks_total", "Full prompt blocks sent to prefill workers.");
+        PrefillRoutedOverlapBlocks = factory.CreateCounter("moedapr_router_prefill_routed_overlap_blocks_total", "Prompt blocks sent to a prefill worker the router believed to hold them (reported or routed there before).");
         PromptTokens = factory.CreateCounter("moedapr_prompt_tokens_total", "Prompt tokens of dispatched requests.");
         GenerationTokens = factory.CreateCounter("moedapr_generation_tokens_total", "Output tokens relayed to clients.");
         Degraded = factory.CreateGauge("moedapr_router_degraded", "1 while degraded mode is on.");
@@ -43,6 +45,8 @@ public sealed class RouterMetrics
     public Counter RequestsFinished { get; }
     public Counter WorkerFailures { get; }
     public Counter PrefixCachedTokens { get; }
+    public Counter PrefillRoutedBlocks { get; }
+    public Counter PrefillRoutedOverlapBlocks { get; }
     public Counter PromptTokens { get; }
     public Counter GenerationTokens { get; }
     public Gauge Degraded { get; }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using MoeDapr.Contracts;
 using MoeDapr.Model;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Options;
@@ -21,6 +22,31 @@ public sealed class GenerationService(
     /// <summary>The queue timeout in force (degraded mode shortens it).</summary>
     public TimeSpan QueueTimeout => degraded.Enabled ? degraded.QueueTimeout : admission.Value.QueueTimeout;
 
+    /// <summary>
+    /// The 429 for a request that admission would refuse whatever its prompt, decided before the body is parsed and
+    /// tokenized so that refusals stay cheap under overload; null when the request must go through the full path. A body
+    /// that may carry its own <c>priority</c> field is never refused here (the header or the default class could be wrong).
+    /// </summary>
+    public ApiError? RefuseEarly(ReadOnlySpan<byte> body, string? priorityHeader)
+    {
+        if (body.IndexOf("\"priority\""u8) >= 0)
+        {
+            return null;
+        }
+
+        RequestPriority priority;
+        if (string.IsNullOrEmpty(priorityHeader))
+        {
+            priority = RequestPriority.Normal;
+        }
+        else if (!Enum.TryParse(priorityHeader.Trim(), ignoreCase: true, out priority) || !Enum.IsDefined(priority))
+        {
+            return null; // the parser answers 400 for it
+        }
+
+        return dispatcher.RefuseEarly(priority) is { } refused ? Overloaded(refused) : null;
+    }
+
     /// <summary>Returns a session whose first decode event (or prefill token) is in hand, or the error to answer.</summary>
     public async Task<(GenerationSession? Session, ApiError? Error)> StartAsync(GenerationRequest request, string requestId, long arrivedAt, CancellationToken clientGone)
     {
@@ -29,11 +55,7 @@ public sealed class GenerationService(
         var admitted = dispatcher.Submit(job);
         if (!admitted.Admitted)
         {
-            var seconds = (int)Math.Ceiling(admitted.RetryAfter.TotalSeconds);
-            return (null, new ApiError(429, $"The server is at capacity ({admitted.Reason}); retry after {seconds} s.", ApiError.Overloaded, null, admitted.Reason)
-            {
-                RetryAfterSeconds = seconds,
-            });
+            return (null, Overloaded(admitted));
         }
 
         RouteOutcome outcome;
@@ -75,6 +97,15 @@ public sealed class GenerationService(
             throw;
         }
 
+        if (outcome.Expired)
+        {
+            return (null, new ApiError(503, $"Request was not dispatched within its {admission.Value.DispatchDeadline.TotalSeconds:0.###} s deadline and was shed: all workers stayed busy.",
+                ApiError.Overloaded, null, "queue_deadline")
+            {
+                RetryAfterSeconds = Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter.TotalSeconds)),
+            });
+        }
+
         if (outcome.Shed)
         {
             var seconds = Math.Max(1, (int)Math.Ceiling(outcome.RetryAfter.TotalSeconds));
@@ -104,5 +135,14 @@ public sealed class GenerationService(
             await session.DisposeAsync();
             throw;
         }
+    }
+
+    private static ApiError Overloaded(AdmissionResult refused)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(refused.RetryAfter.TotalSeconds));
+        return new ApiError(429, $"The server is at capacity ({refused.Reason}); retry after {seconds} s.", ApiError.Overloaded, null, refused.Reason)
+        {
+            RetryAfterSeconds = seconds,
+        };
     }
 }

@@ -35,6 +35,19 @@ public sealed class AdmissionOptions
 
     public TimeSpan QueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// SLO-aware admission: a request whose estimated wait (requests ahead of it ÷ the rate the queue drains while
+    /// workers are busy) exceeds this is refused at once with 429. Set it to the TTFT objective minus the prefill
+    /// time at capacity; zero turns the estimate off (only the count and token bounds then refuse).
+    /// </summary>
+    public TimeSpan TargetQueueDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// A request still waiting this long after it arrived is shed before dispatch (503 <c>queue_deadline</c>) instead
+    /// of being served after its TTFT objective has passed; zero turns it off. The queue timeout still ends any longer wait.
+    /// </summary>
+    public TimeSpan DispatchDeadline { get; set; } = TimeSpan.FromMilliseconds(400);
+
     public int MinRetryAfterSeconds { get; set; } = 1;
 
     public int MaxRetryAfterSeconds { get; set; } = 60;
@@ -50,7 +63,12 @@ public sealed class BatchingOptions
 
     public int InitialBatchSize { get; set; } = 8;
 
-    public int MinBatchSize { get; set; } = 1;
+    /// <summary>
+    /// Adaptive: the batch never shrinks below this. A batch takes only what is waiting (it never waits to fill), so a
+    /// floor costs nothing at low load; without one, quiet periods shrink the batch to 1 and, with the router's in-flight
+    /// limit per worker, cap prefill at a request or two per worker when load returns.
+    /// </summary>
+    public int MinBatchSize { get; set; } = 8;
 
     public int MaxBatchSize { get; set; } = 64;
 
@@ -158,6 +176,10 @@ public sealed class RouterOptionsValidator :
         Check(errors, options.MaxQueuedPromptTokens >= 1, $"{s}:MaxQueuedPromptTokens must be at least 1");
         Check(errors, options.LowPriorityMaxFill is > 0 and <= 1, $"{s}:LowPriorityMaxFill must be in (0, 1]");
         Check(errors, options.QueueTimeout > TimeSpan.Zero, $"{s}:QueueTimeout must be positive");
+        Check(errors, options.TargetQueueDelay >= TimeSpan.Zero, $"{s}:TargetQueueDelay must not be negative (0 turns the wait estimate off)");
+        Check(errors, options.DispatchDeadline >= TimeSpan.Zero, $"{s}:DispatchDeadline must not be negative (0 turns deadline shedding off)");
+        Check(errors, options.DispatchDeadline == TimeSpan.Zero || options.TargetQueueDelay <= options.DispatchDeadline,
+            $"{s}:TargetQueueDelay must not exceed {s}:DispatchDeadline (admitted requests would be shed before dispatch)");
         Check(errors, options.MinRetryAfterSeconds >= 1 && options.MaxRetryAfterSeconds >= options.MinRetryAfterSeconds,
             $"{s}:MinRetryAfterSeconds must be at least 1 and not above {s}:MaxRetryAfterSeconds");
         return Result(errors);

@@ -16,6 +16,12 @@ public sealed record QueueSnapshot
     /// <summary>Requests leaving the queue per second (dispatched), recent average.</summary>
     public double DrainPerSecond { get; init; }
 
+    /// <summary>
+    /// Requests per second the queue drains at while workers are busy (<see cref="Scheduling.ServiceRateMeter"/>);
+    /// null when the queue was too rarely backlogged to tell.
+    /// </summary>
+    public double? ServicePerSecond { get; init; }
+
     public int TotalCount => Count.Sum();
 
     public long TotalTokens => Tokens.Sum();
@@ -34,7 +40,7 @@ public sealed record AdmissionDecision
 
     public long? ShedToTokens { get; private init; }
 
-    /// <summary>When rejected: a metric label (<c>queue_full</c>, <c>queue_tokens_full</c>, <c>low_priority_shed</c>).</summary>
+    /// <summary>When rejected: a metric label (<c>queue_full</c>, <c>queue_tokens_full</c>, <c>queue_delay</c>, <c>low_priority_shed</c>).</summary>
     public string? Reason { get; private init; }
 
     public TimeSpan RetryAfter { get; private init; }
@@ -67,9 +73,42 @@ public abstract class BoundedAdmissionPolicy(IOptions<AdmissionOptions> options)
     /// <summary>Time for the current queue to drain at the recent rate, clamped to the configured range.</summary>
     public TimeSpan RetryAfter(QueueSnapshot queue)
     {
-        var seconds = queue.DrainPerSecond > 0 ? Math.Ceiling((queue.TotalCount + 1) / queue.DrainPerSecond) : Options.MaxRetryAfterSeconds;
+        var rate = queue.ServicePerSecond is > 0 ? queue.ServicePerSecond.Value : queue.DrainPerSecond;
+        var seconds = rate > 0 ? Math.Ceiling((queue.TotalCount + 1) / rate) : Options.MaxRetryAfterSeconds;
         return TimeSpan.FromSeconds(Math.Clamp(seconds, Options.MinRetryAfterSeconds, Options.MaxRetryAfterSeconds));
     }
+
+    /// <summary>
+    /// The wait a new request of <paramref name="priority"/> can expect: the requests of its class or higher ahead of it,
+    /// plus itself, at the backlogged drain rate. Zero when none is ahead; null when the rate is not known yet;
+    /// <see cref="TimeSpan.MaxValue"/> when nothing drains.
+    /// </summary>
+    public static TimeSpan? EstimatedWait(RequestPriority priority, QueueSnapshot queue)
+    {
+        long ahead = 0;
+        for (var p = 0; p <= (int)priority && p < queue.Count.Length; p++)
+        {
+            ahead += queue.Count[p];
+        }
+
+        if (ahead == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        return queue.ServicePerSecond switch
+        {
+            null => null,
+            <= 0 => TimeSpan.MaxValue,
+            { } rate => TimeSpan.FromSeconds((ahead + 1) / rate),
+        };
+    }
+
+    /// <summary>The <c>queue_delay</c> refusal when the estimated wait exceeds the target; null when the request may wait.</summary>
+    protected AdmissionDecision? RefuseLongWait(RequestPriority priority, QueueSnapshot queue) =>
+        Options.TargetQueueDelay > TimeSpan.Zero && EstimatedWait(priority, queue) is { } wait && wait > Options.TargetQueueDelay
+            ? AdmissionDecision.Reject("queue_delay", RetryAfter(queue))
+            : null;
 
     protected bool Fits(long count, long tokens, int promptTokens, double fill = 1.0) =>
         count + 1 <= Math.Floor(Options.MaxQueuedRequests * fill) && tokens + promptTokens <= (long)(Options.MaxQueuedPromptTokens * fill);
@@ -85,7 +124,7 @@ public sealed class FifoAdmissionPolicy(IOptions<AdmissionOptions> options) : Bo
 
     public override AdmissionDecision Decide(RequestPriority priority, int promptTokens, QueueSnapshot queue) =>
         Fits(queue.TotalCount, queue.TotalTokens, promptTokens)
-            ? AdmissionDecision.Admit()
+            ? RefuseLongWait(RequestPriority.Low, queue) ?? AdmissionDecision.Admit() // one class: everyone waiting is ahead
             : AdmissionDecision.Reject(FullReason(queue.TotalCount, queue.TotalTokens, promptTokens), RetryAfter(queue));
 }
 
@@ -104,6 +143,12 @@ public sealed class PriorityAdmissionPolicy(IOptions<AdmissionOptions> options) 
         if (priority == RequestPriority.Low && !Fits(count, tokens, promptTokens, Options.LowPriorityMaxFill))
         {
             return AdmissionDecision.Reject("low_priority_shed", RetryAfter(queue));
+        }
+
+        // Only requests of its class or higher are served before it, so a high-priority request may still get in.
+        if (RefuseLongWait(priority, queue) is { } refused)
+        {
+            return refused;
         }
 
         if (Fits(count, tokens, promptTokens))

@@ -18,6 +18,12 @@ public interface IPrefillWorkerPolicy
 {
     string Name { get; }
 
+    /// <summary>
+    /// True when the choice depends on each prompt (prefix overlap): the dispatcher then asks once per request and splits
+    /// a batch over the chosen workers; false: once per batch.
+    /// </summary>
+    bool ChoosesPerRequest => false;
+
     PrefillCandidate? Choose(IReadOnlyList<PrefillCandidate> candidates, int batchBlocks);
 }
 
@@ -72,6 +78,8 @@ public sealed class PrefixAwarePrefillPolicy(RouterRandom random, IOptions<Worke
     private readonly double _weight = options.Value.PrefixOverlapWeight;
 
     public string Name => PolicyNames.PrefixAware;
+
+    public bool ChoosesPerRequest => true;
 
     public PrefillCandidate? Choose(IReadOnlyList<PrefillCandidate> candidates, int batchBlocks)
     {

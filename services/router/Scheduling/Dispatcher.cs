@@ -20,6 +20,9 @@ public sealed partial class Dispatcher : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Refusals are summed into one log line per this interval.</summary>
+    public static readonly TimeSpan RejectionLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly Lock _lock = new();
     private readonly RequestQueue _queue = new();
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -32,6 +35,10 @@ public sealed partial class Dispatcher : BackgroundService
     private readonly ServingPathPlanner _planner;
     private readonly DegradedMode _degraded;
     private readonly DrainRateMeter _drain;
+    private readonly ServiceRateMeter _service;
+    private readonly AdmissionOptions _admissionOptions;
+    private readonly int[] _publishedCounts = new int[Enum.GetValues<RequestPriority>().Length];
+    private readonly long[] _publishedTokens = new long[Enum.GetValues<RequestPriority>().Length];
     private readonly RouterMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly BatchingOptions _batchOptions;
@@ -41,6 +48,11 @@ public sealed partial class Dispatcher : BackgroundService
     private bool? _disaggregated;
     private long _batchCounter;
     private CancellationToken _stopping;
+    private bool _backlogged;
+    private long _backlogSince;
+    private int _passDispatched;
+    private long _rejectedSinceLog;
+    private long _lastRejectionLog;
 
     public Dispatcher(
         IAdmissionPolicy admission, IBatchSizePolicy batching, IPrefillWorkerPolicy prefillChoice, IDecodeWorkerPolicy decodeChoice,
@@ -62,9 +74,12 @@ public sealed partial class Dispatcher : BackgroundService
         _workerOptions = workerOptions.Value;
         _logger = logger;
         _drain = new DrainRateMeter(time);
+        _service = new ServiceRateMeter(time);
+        _admissionOptions = admissionOptions?.Value ?? new AdmissionOptions();
+        _lastRejectionLog = time.GetTimestamp();
         _batchSize = _batchOptions.InitialBatchSize;
         _metrics.BatchSize.Set(_batchSize);
-        _metrics.QueueCapacity.Set((admissionOptions?.Value ?? new AdmissionOptions()).MaxQueuedRequests);
+        _metrics.QueueCapacity.Set(_admissionOptions.MaxQueuedRequests);
         _metrics.Degraded.Set(degraded.Enabled ? 1 : 0);
         _workers.Changed += Wake;
     }
@@ -81,6 +96,31 @@ public sealed partial class Dispatcher : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Admission as far as it can be decided before the prompt is parsed and tokenized, from the queue's published
+    /// totals (no lock, so refusals never wait for the dispatch loop): a refusal when even an empty prompt would be
+    /// refused, else null (the full decision follows in <see cref="Submit"/>).
+    /// </summary>
+    public AdmissionResult? RefuseEarly(RequestPriority priority)
+    {
+        var counts = new int[_publishedCounts.Length];
+        var tokens = new long[_publishedTokens.Length];
+        for (var p = 0; p < counts.Length; p++)
+        {
+            counts[p] = Volatile.Read(ref _publishedCounts[p]);
+            tokens[p] = Volatile.Read(ref _publishedTokens[p]);
+        }
+
+        var decision = _admission.Decide(priority, 0, Snapshot(counts, tokens));
+        if (decision.Admitted)
+        {
+            return null;
+        }
+
+        NoteRejection(decision.Reason ?? "rejected");
+        return new AdmissionResult(false, decision.Reason, decision.RetryAfter);
+    }
+
     /// <summary>Runs admission; an admitted job waits for <see cref="GenerationJob.Outcome"/>.</summary>
     public AdmissionResult Submit(GenerationJob job)
     {
@@ -88,7 +128,8 @@ public sealed partial class Dispatcher : BackgroundService
         AdmissionDecision decision;
         lock (_lock)
         {
-            decision = _admission.Decide(job.Priority, job.PromptTokens, _queue.Snapshot(_drain.PerSecond()));
+            var queue = _queue.Snapshot(_drain.PerSecond()) with { ServicePerSecond = _service.PerSecond() };
+            decision = _admission.Decide(job.Priority, job.PromptTokens, queue);
             if (decision.Admitted)
             {
                 if (decision.ShedToCount is { } toCount)
@@ -97,7 +138,7 @@ public sealed partial class Dispatcher : BackgroundService
                 }
 
                 _queue.Add(job);
-                _metrics.Waiting.Set(_queue.Count);
+                QueueChanged();
             }
         }
 
@@ -112,7 +153,7 @@ public sealed partial class Dispatcher : BackgroundService
 
         if (!decision.Admitted)
         {
-            _metrics.Rejections.WithLabels(decision.Reason ?? "rejected").Inc();
+            NoteRejection(decision.Reason ?? "rejected");
             return new AdmissionResult(false, decision.Reason, decision.RetryAfter);
         }
 
@@ -131,10 +172,24 @@ public sealed partial class Dispatcher : BackgroundService
         lock (_lock)
         {
             _queue.Remove(job);
-            _metrics.Waiting.Set(_queue.Count);
+            QueueChanged();
         }
 
         return true;
+    }
+
+    /// <summary>Counts a refusal by reason, and logs a summary at most every <see cref="RejectionLogInterval"/>, never one line per refusal.</summary>
+    public void NoteRejection(string reason)
+    {
+        _metrics.Rejections.WithLabels(reason).Inc();
+        var count = Interlocked.Increment(ref _rejectedSinceLog);
+        var last = Volatile.Read(ref _lastRejectionLog);
+        var now = _time.GetTimestamp();
+        if (_time.GetElapsedTime(last, now) >= RejectionLogInterval && Interlocked.CompareExchange(ref _lastRejectionLog, now, last) == last)
+        {
+            count = Interlocked.Exchange(ref _rejectedSinceLog, 0);
+            Log.Shedding(_logger, count, _time.GetElapsedTime(last, now).TotalSeconds, Waiting, _service.PerSecond() ?? _drain.PerSecond());
+        }
     }
 
     /// <summary>A decode worker for a retry, excluding those that failed this request.</summary>
@@ -174,16 +229,76 @@ public sealed partial class Dispatcher : BackgroundService
     /// <summary>Dispatches everything that can go now. Public for tests that drive the dispatcher step by step.</summary>
     public void DispatchReady()
     {
+        ShedExpired();
+        _passDispatched = 0;
         while (DispatchOne())
         {
         }
+
+        // Time the queue stayed backlogged since the last pass, and what left it meanwhile, is the service rate's sample.
+        var now = _time.GetTimestamp();
+        if (_backlogged)
+        {
+            _service.Record(_time.GetElapsedTime(_backlogSince, now), _passDispatched);
+        }
+
+        _backlogged = Waiting > 0;
+        _backlogSince = now;
     }
+
+    /// <summary>Backlogged drain rate in requests per second; null while unknown.</summary>
+    public double? ServicePerSecond => _service.PerSecond();
+
+    /// <summary>Sheds the requests still waiting past their dispatch deadline: served now they would miss their TTFT objective anyway.</summary>
+    private void ShedExpired()
+    {
+        if (_admissionOptions.DispatchDeadline <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var cutoff = _time.GetTimestamp() - (long)(_admissionOptions.DispatchDeadline.TotalSeconds * _time.TimestampFrequency);
+        List<GenerationJob>? expired;
+        lock (_lock)
+        {
+            expired = _queue.RemoveExpired(cutoff);
+            if (expired is not null)
+            {
+                QueueChanged();
+            }
+        }
+
+        foreach (var job in expired ?? [])
+        {
+            if (job.TryAbandon())
+            {
+                NoteRejection("queue_deadline");
+                job.Resolve(new RouteOutcome { Expired = true, RetryAfter = TimeSpan.FromSeconds(_admissionOptions.MinRetryAfterSeconds) });
+            }
+        }
+    }
+
+    /// <summary>Publishes the queue's totals for <see cref="RefuseEarly"/> and the gauge. Call under the lock.</summary>
+    private void QueueChanged()
+    {
+        var snapshot = _queue.Snapshot(0);
+        for (var p = 0; p < _publishedCounts.Length && p < snapshot.Count.Length; p++)
+        {
+            Volatile.Write(ref _publishedCounts[p], snapshot.Count[p]);
+            Volatile.Write(ref _publishedTokens[p], snapshot.Tokens[p]);
+        }
+
+        _metrics.Waiting.Set(snapshot.TotalCount);
+    }
+
+    private QueueSnapshot Snapshot(int[] counts, long[] tokens) =>
+        new() { Count = counts, Tokens = tokens, DrainPerSecond = _drain.PerSecond(), ServicePerSecond = _service.PerSecond() };
 
     private bool DispatchOne()
     {
         List<(GenerationJob Job, string Path, string DecodeAppId)> local = [];
         List<(GenerationJob Job, string DecodeAppId)> remote = [];
-        string? prefillAppId = null;
+        List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)> assigned = [];
         lock (_lock)
         {
             var preferShort = _degraded.Enabled;
@@ -251,14 +366,11 @@ public sealed partial class Dispatcher : BackgroundService
 
                 if (remote.Count > 0)
                 {
-                    var hashes = remote.Select(r => r.Job.PromptHashes).ToArray();
-                    var blocks = hashes.Sum(h => h.Length);
-                    prefillAppId = _prefillChoice.Choose(_workers.PrefillCandidates(hashes, _batchOptions.MaxInFlightBatchesPerWorker), blocks)?.AppId
-                        ?? capacity[0].AppId;
+                    assigned = AssignPrefill(remote, capacity[0].AppId);
                 }
             }
 
-            _metrics.Waiting.Set(_queue.Count);
+            QueueChanged();
         }
 
         var now = _time.GetTimestamp();
@@ -274,26 +386,103 @@ public sealed partial class Dispatcher : BackgroundService
             }
         }
 
-        var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
-        foreach (var (job, decode) in remote)
+        foreach (var group in assigned.GroupBy(a => a.PrefillAppId, StringComparer.Ordinal))
         {
-            if (Claim(job, now))
+            var claimed = new List<(GenerationJob Job, string DecodeAppId)>();
+            foreach (var (job, decode, _) in group)
             {
-                claimed.Add((job, decode));
+                if (Claim(job, now))
+                {
+                    claimed.Add((job, decode));
+                }
+                else
+                {
+                    ReleaseReservation(decode, job);
+                }
             }
-            else
-            {
-                ReleaseReservation(decode, job);
-            }
-        }
 
-        if (claimed.Count > 0 && prefillAppId is not null)
-        {
-            _metrics.PrefillBatchRequests.Observe(claimed.Count);
-            _ = RunPrefillAsync(claimed, prefillAppId);
+            if (claimed.Count > 0)
+            {
+                _metrics.PrefillBatchRequests.Observe(claimed.Count);
+                _ = RunPrefillAsync(claimed, group.Key);
+            }
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The prefill worker of each request of a batch. A policy that weighs prefix overlap chooses per request (as NVIDIA
+    /// Dynamo's KV router does), so a batch mixing prefixes splits over the workers holding them; the blocks and hashes
+    /// given to a worker earlier in the same pass count as its load and its cache. Other policies choose once per batch.
+    /// Call under the lock.
+    /// </summary>
+    private List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)> AssignPrefill(List<(GenerationJob Job, string DecodeAppId)> remote, string fallback)
+    {
+        var maxInFlight = _batchOptions.MaxInFlightBatchesPerWorker;
+        var result = new List<(GenerationJob Job, string DecodeAppId, string PrefillAppId)>(remote.Count);
+        long totalBlocks = 0;
+        long overlapBlocks = 0;
+        if (!_prefillChoice.ChoosesPerRequest)
+        {
+            var hashes = remote.Select(r => r.Job.PromptHashes).ToArray();
+            var blocks = hashes.Sum(h => h.Length);
+            var choice = _prefillChoice.Choose(_workers.PrefillCandidates(hashes, maxInFlight), blocks);
+            var appId = choice?.AppId ?? fallback;
+            result.AddRange(remote.Select(r => (r.Job, r.DecodeAppId, appId)));
+            RecordPrefixRouting(blocks, choice?.OverlapBlocks ?? 0);
+            return result;
+        }
+
+        var passLoad = new Dictionary<string, double>(StringComparer.Ordinal);
+        var passHashes = new Dictionary<string, HashSet<UInt128>>(StringComparer.Ordinal);
+        foreach (var (job, decode) in remote)
+        {
+            var candidates = _workers.PrefillCandidates([job.PromptHashes], maxInFlight);
+            var adjusted = new PrefillCandidate[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                var c = candidates[i];
+                var overlap = passHashes.TryGetValue(c.AppId, out var held) ? Math.Max(c.OverlapBlocks, LeadingIn(held, job.PromptHashes)) : c.OverlapBlocks;
+                adjusted[i] = c with { LoadBlocks = c.LoadBlocks + passLoad.GetValueOrDefault(c.AppId), OverlapBlocks = overlap };
+            }
+
+            var choice = _prefillChoice.Choose(adjusted, job.PromptHashes.Length);
+            var appId = choice?.AppId ?? fallback;
+            result.Add((job, decode, appId));
+            var cached = choice?.OverlapBlocks ?? 0;
+            totalBlocks += job.PromptHashes.Length;
+            overlapBlocks += cached;
+            passLoad[appId] = passLoad.GetValueOrDefault(appId) + ((job.PromptTokens + BlockTokens - 1) / BlockTokens) - cached;
+            if (!passHashes.TryGetValue(appId, out var set))
+            {
+                passHashes[appId] = set = [];
+            }
+
+            set.UnionWith(job.PromptHashes);
+        }
+
+        RecordPrefixRouting(totalBlocks, overlapBlocks);
+        return result;
+    }
+
+    private int BlockTokens => _workerOptions.BlockSize;
+
+    private void RecordPrefixRouting(long blocks, long overlap)
+    {
+        _metrics.PrefillRoutedBlocks.Inc(blocks);
+        _metrics.PrefillRoutedOverlapBlocks.Inc(overlap);
+    }
+
+    private static int LeadingIn(HashSet<UInt128> held, UInt128[] hashes)
+    {
+        var n = 0;
+        while (n < hashes.Length && held.Contains(hashes[n]))
+        {
+            n++;
+        }
+
+        return n;
     }
 
     private (string Path, string DecodeAppId) PlanFor(GenerationJob job, bool disaggregated)
@@ -306,6 +495,9 @@ public sealed partial class Dispatcher : BackgroundService
 
     private int NextBatchSize()
     {
+        // Only requests actually waiting count: SLO-aware admission keeps the queue near its delay target, so batches grow
+        // only when that target holds more than GrowQueueDepth requests. Counting refused requests as waiting grew batches
+        // to 64 at three times capacity and pushed admitted TTFT past the objective (docs/figures.md).
         var signal = new BatchSignal(_queue.Count, _workers.PrefillUtilization(_batchOptions.MaxInFlightBatchesPerWorker));
         var size = _batching.NextBatchSize(signal);
         if (size != _batchSize)
@@ -327,6 +519,7 @@ public sealed partial class Dispatcher : BackgroundService
         }
 
         _drain.Record();
+        _passDispatched++;
         _metrics.QueueTime.Observe(_time.GetElapsedTime(job.EnqueuedAt, now).TotalSeconds);
         return true;
     }

@@ -34,6 +34,9 @@ public sealed record RouteOutcome
 
     public TimeSpan RetryAfter { get; init; }
 
+    /// <summary>Still waiting at its dispatch deadline: shed before any worker saw it (answer 503).</summary>
+    public bool Expired { get; init; }
+
     /// <summary>Set when no worker could serve the request.</summary>
     public string? Error { get; init; }
 }

@@ -64,6 +64,25 @@ public sealed class RequestQueue
         return shed;
     }
 
+    /// <summary>
+    /// Removes the jobs admitted before <paramref name="enqueuedBefore"/> (a <see cref="TimeProvider"/> timestamp). Each
+    /// list is in arrival order, so only its head needs looking at.
+    /// </summary>
+    public List<GenerationJob>? RemoveExpired(long enqueuedBefore)
+    {
+        List<GenerationJob>? expired = null;
+        foreach (var list in _lists)
+        {
+            while (list.First is { } first && first.Value.EnqueuedAt < enqueuedBefore)
+            {
+                Remove(first.Value);
+                (expired ??= []).Add(first.Value);
+            }
+        }
+
+        return expired;
+    }
+
     /// <summary>The job that would leave next: highest priority first, oldest (or shortest when asked) within it.</summary>
     public GenerationJob? Peek(bool preferShort)
     {

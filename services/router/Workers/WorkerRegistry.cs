@@ -135,7 +135,7 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
                 }
 
                 var overlap = batchHashes.Sum(h => Overlap(entry, h));
-                var loadBlocks = (entry.Snapshot.QueuedTokens + entry.InFlightTokens) / (double)BlockSize(entry);
+                var loadBlocks = PrefillLoadTokens(entry) / (double)BlockSize(entry);
                 result.Add(new PrefillCandidate(appId, loadBlocks, overlap));
             }
 
@@ -212,6 +212,7 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
             {
                 entry.InFlight = Math.Max(0, entry.InFlight - 1);
                 entry.InFlightTokens = Math.Max(0, entry.InFlightTokens - tokens);
+                entry.CompletedAtUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
                 if (failed)
                 {
                     entry.CoolDownUntil = time.GetTimestamp() + (long)(_options.FailureCooldown.TotalSeconds * time.TimestampFrequency);
@@ -257,6 +258,14 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
         return n;
     }
 
+    /// <summary>
+    /// Prompt tokens a prefill worker has to get through. The snapshot's figure includes the batches this router sent (so
+    /// the two are not added) and lags up to an interval: once a call to the worker ended after the snapshot was taken, the
+    /// router's own count is the fresher one. Otherwise the larger wins (the snapshot also sees other routers' work).
+    /// </summary>
+    private static long PrefillLoadTokens(Entry entry) =>
+        entry.CompletedAtUnixMs > entry.Snapshot.TimestampUnixMs ? entry.InFlightTokens : Math.Max(entry.Snapshot.QueuedTokens, entry.InFlightTokens);
+
     private int BlockSize(Entry entry) => entry.Snapshot.BlockSize > 0 ? entry.Snapshot.BlockSize : _options.BlockSize;
 
     private bool IsFresh(Entry entry) => time.GetElapsedTime(entry.ReceivedAt) <= _options.StaleAfter;
@@ -284,6 +293,8 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
         public WorkerLoadSnapshot Snapshot { get; set; } = null!;
         public long ReceivedAt { get; set; }
         public long CoolDownUntil { get; set; }
+        /// <summary>Wall clock of the last call's end, compared with the snapshot's own timestamp (taken on the worker, so a snapshot sampled before the end but delivered after it still counts as older).</summary>
+        public long CompletedAtUnixMs { get; set; } = long.MinValue;
         public int InFlight { get; set; }
         public long InFlightTokens { get; set; }
         public HashSet<UInt128> Cached { get; set; } = [];

@@ -46,6 +46,9 @@ public sealed class FullStackFixture : IAsyncLifetime
                 ["Engine__MaxBatchSize"] = "48",
                 ["KvTransfer__CapacityBytes"] = "67108864",
                 ["Logging__LogLevel__Default"] = "Warning",
+                // These tests expect every request of a 32-request burst answered, however slow the machine: no SLO shedding.
+                ["Router__Admission__TargetQueueDelay"] = "00:00:00",
+                ["Router__Admission__DispatchDeadline"] = "00:00:00",
             },
         }, ServiceBinaries.Discover(), echo: null, CancellationToken.None);
         _checkpoint = CheckpointLoader.Open(model);

@@ -9,9 +9,9 @@ using MoeDapr.Model;
 namespace MoeDapr.EndToEnd.Tests.Overload;
 
 /// <summary>
-/// The whole system as <c>moedapr up</c> starts it — sidecar host, kv-transfer, prefill, decode (EP=2) and the router —
+/// The whole system as <c>moedapr up</c> starts it — sidecar host, kv-transfer, two prefill replicas, decode (EP=2) and the router —
 /// on a generated tiny checkpoint, with a deliberately small router queue and a short queue timeout so a few seconds of
-/// load overflow it. Shared by the overload and Prometheus tests (<see cref="RouterStackCollection"/>).
+/// load overflow it. Shared by the overload, Prometheus and prefix-routing tests (<see cref="RouterStackCollection"/>).
 /// </summary>
 public sealed partial class RouterStackFixture : IAsyncLifetime
 {
@@ -46,6 +46,7 @@ public sealed partial class RouterStackFixture : IAsyncLifetime
             ModelDir = model,
             Port = ServiceProcess.FreePort(),
             DecodeExpertParallel = 2,
+            PrefillReplicas = 2, // for the prefix-routing test
             ReadyTimeout = TimeSpan.FromMinutes(2),
             Environment = new Dictionary<string, string>
             {

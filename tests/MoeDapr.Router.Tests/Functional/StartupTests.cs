@@ -38,6 +38,8 @@ public sealed class StartupTests
     [InlineData("Router:Batching:Policy", "magic", "Router:Batching:Policy")]
     [InlineData("Router:Admission:QueueTimeout", "00:00:00", "Router:Admission:QueueTimeout")]
     [InlineData("Router:Workers:DecodePolicy", "random", "Router:Workers:DecodePolicy")]
+    [InlineData("Router:Admission:TargetQueueDelay", "-00:00:01", "Router:Admission:TargetQueueDelay")]
+    [InlineData("Router:Admission:DispatchDeadline", "-00:00:01", "Router:Admission:DispatchDeadline")]
     public void Start_InvalidSetting_FailsWithAMessageNamingIt(string key, string value, string named)
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });
@@ -45,6 +47,20 @@ public sealed class StartupTests
         var error = Assert.ThrowsAny<OptionsValidationException>(() => factory.CreateClient());
 
         Assert.Contains(named, error.Message);
+    }
+
+    [Fact]
+    public void Start_TargetQueueDelayBeyondDispatchDeadline_FailsNamingBoth()
+    {
+        using var factory = new RouterFactory(new Dictionary<string, string?>
+        {
+            ["Router:Admission:TargetQueueDelay"] = "00:00:02",
+            ["Router:Admission:DispatchDeadline"] = "00:00:01",
+        });
+
+        var error = Assert.ThrowsAny<OptionsValidationException>(() => factory.CreateClient());
+
+        Assert.Contains("Router:Admission:TargetQueueDelay must not exceed Router:Admission:DispatchDeadline", error.Message);
     }
 
     private static string Flatten(Exception error) => error is AggregateException aggregate

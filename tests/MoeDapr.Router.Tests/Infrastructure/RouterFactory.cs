@@ -22,6 +22,9 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         ["Router:Workers:LocalPrefillMaxTokens"] = "8",
         ["Router:Workers:KvTransferProbeInterval"] = "00:00:00.2",
         ["Logging:LogLevel:Default"] = "Warning",
+        // Functional tests hold requests in the queue on purpose; the tests of SLO-aware admission turn these back on.
+        ["Router:Admission:TargetQueueDelay"] = "00:00:00",
+        ["Router:Admission:DispatchDeadline"] = "00:00:00",
     };
 
     private readonly bool _withModel;

@@ -11,12 +11,122 @@ public sealed class AdmissionPolicyTests
 {
     private static readonly AdmissionOptions Bounds = new() { MaxQueuedRequests = 4, MaxQueuedPromptTokens = 1000, LowPriorityMaxFill = 0.5 };
 
-    private static QueueSnapshot Queue(int high = 0, int normal = 0, int low = 0, long tokensEach = 10, double drain = 0) => new()
+    private static readonly AdmissionOptions SloBounds = new() { MaxQueuedRequests = 100, TargetQueueDelay = TimeSpan.FromMilliseconds(500) };
+
+    private static QueueSnapshot Queue(int high = 0, int normal = 0, int low = 0, long tokensEach = 10, double drain = 0, double? service = null) => new()
     {
         Count = [high, normal, low],
         Tokens = [high * tokensEach, normal * tokensEach, low * tokensEach],
         DrainPerSecond = drain,
+        ServicePerSecond = service,
     };
+
+    [Theory]
+    [InlineData("priority")]
+    [InlineData("fifo")]
+    public void Decide_EstimatedWaitAboveTarget_RefusedAsQueueDelay(string policyName)
+    {
+        IAdmissionPolicy policy = policyName == "fifo" ? new FifoAdmissionPolicy(Create(SloBounds)) : new PriorityAdmissionPolicy(Create(SloBounds));
+
+        // (10 ahead + itself) / 10 per s = 1.1 s > 0.5 s, far below the count bound of 100.
+        var decision = policy.Decide(RequestPriority.Normal, 10, Queue(normal: 10, service: 10));
+
+        Assert.False(decision.Admitted);
+        Assert.Equal("queue_delay", decision.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(2), decision.RetryAfter); // 11 / 10 per s, rounded up
+    }
+
+    [Fact]
+    public void Decide_EstimatedWaitWithinTarget_Admits()
+    {
+        var policy = new PriorityAdmissionPolicy(Create(SloBounds));
+
+        Assert.True(policy.Decide(RequestPriority.Normal, 10, Queue(normal: 3, service: 10)).Admitted); // 0.4 s
+    }
+
+    [Fact]
+    public void Decide_HighPriorityBehindALongNormalQueue_AdmittedSinceOnlyHighIsServedFirst()
+    {
+        var policy = new PriorityAdmissionPolicy(Create(SloBounds));
+        var queue = Queue(high: 1, normal: 40, service: 10);
+
+        Assert.Equal("queue_delay", policy.Decide(RequestPriority.Normal, 10, queue).Reason);
+        Assert.True(policy.Decide(RequestPriority.High, 10, queue).Admitted);
+    }
+
+    [Fact]
+    public void Decide_FifoCountsEveryWaiterAhead_WhateverItsPriority()
+    {
+        var policy = new FifoAdmissionPolicy(Create(SloBounds));
+
+        Assert.Equal("queue_delay", policy.Decide(RequestPriority.High, 10, Queue(low: 10, service: 10)).Reason);
+    }
+
+    [Fact]
+    public void Decide_ServiceRateNotKnownYet_OnlyTheBoundsApply()
+    {
+        var policy = new PriorityAdmissionPolicy(Create(SloBounds));
+
+        Assert.True(policy.Decide(RequestPriority.Normal, 10, Queue(normal: 50, service: null)).Admitted);
+    }
+
+    [Fact]
+    public void Decide_NothingDrains_RefusesBehindAnyWaiterButNotIntoAnEmptyQueue()
+    {
+        var policy = new PriorityAdmissionPolicy(Create(SloBounds));
+
+        Assert.Equal("queue_delay", policy.Decide(RequestPriority.Normal, 10, Queue(normal: 1, service: 0)).Reason);
+        Assert.True(policy.Decide(RequestPriority.Normal, 10, Queue(service: 0)).Admitted);
+    }
+
+    [Fact]
+    public void Decide_TargetQueueDelayZero_EstimateIsOff()
+    {
+        var policy = new PriorityAdmissionPolicy(Create(new AdmissionOptions { MaxQueuedRequests = 100, TargetQueueDelay = TimeSpan.Zero }));
+
+        Assert.True(policy.Decide(RequestPriority.Normal, 10, Queue(normal: 50, service: 1)).Admitted);
+    }
+
+    [Fact]
+    public void PerSecond_BackloggedPeriods_DispatchesOverBackloggedTimeOnly()
+    {
+        var time = new ManualTimeProvider();
+        var meter = new ServiceRateMeter(time);
+        Assert.Null(meter.PerSecond());
+
+        // Idle stretches are never recorded, so they do not dilute the rate the way the plain dispatch rate is diluted.
+        for (var i = 0; i < 4; i++)
+        {
+            meter.Record(TimeSpan.FromMilliseconds(250), 5);
+            time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        Assert.Equal(20.0, meter.PerSecond()!.Value, 6);
+    }
+
+    [Fact]
+    public void PerSecond_TooLittleBacklogSeen_Unknown()
+    {
+        var meter = new ServiceRateMeter(new ManualTimeProvider());
+
+        meter.Record(TimeSpan.FromMilliseconds(100), 3);
+
+        Assert.Null(meter.PerSecond());
+    }
+
+    [Fact]
+    public void PerSecond_SamplesOlderThanTheWindow_Forgotten()
+    {
+        var time = new ManualTimeProvider();
+        var meter = new ServiceRateMeter(time);
+        meter.Record(TimeSpan.FromSeconds(1), 50);
+        Assert.Equal(50.0, meter.PerSecond()!.Value, 6);
+
+        time.Advance(ServiceRateMeter.Window + ServiceRateMeter.BucketLength);
+        meter.Record(TimeSpan.FromSeconds(1), 10);
+
+        Assert.Equal(10.0, meter.PerSecond()!.Value, 6);
+    }
 
     [Fact]
     public void Decide_QueueBelowBounds_Admits()

@@ -25,30 +25,136 @@ public sealed class DispatcherTests
     {
     }
 
-    private DispatcherTests(int batchSize, bool degraded)
+    private DispatcherTests(int batchSize, bool degraded, AdmissionOptions? admission = null, bool adaptive = false)
     {
+        admission ??= new AdmissionOptions { TargetQueueDelay = TimeSpan.Zero, DispatchDeadline = TimeSpan.Zero };
         var workerOptions = Create(new WorkerOptions { LocalPrefillMaxTokens = 8 });
-        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
+        var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MinBatchSize = 1, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
         var random = new RouterRandom(new Random(11));
         _registry = new WorkerRegistry(_time, workerOptions);
         _dispatcher = new Dispatcher(
-            new PriorityAdmissionPolicy(Create(new AdmissionOptions())), new FixedBatchSizePolicy(batching),
+            new PriorityAdmissionPolicy(Create(admission)),
+            adaptive ? new AdaptiveBatchSizePolicy(batching, _time) : new FixedBatchSizePolicy(batching),
             new PrefixAwarePrefillPolicy(random, workerOptions), new PowerOfTwoDecodePolicy(random),
             _registry, _workers, new ServingPathPlanner(workerOptions), new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded })),
-            new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance);
+            new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance, Create(admission));
     }
 
-    private void Announce(string appId, WorkerRole role, int maxRunning = 16) => _registry.Apply(new WorkerLoadSnapshot
+    private void Announce(string appId, WorkerRole role, int maxRunning = 16, IReadOnlyList<string>? cachedHashes = null) => _registry.Apply(new WorkerLoadSnapshot
     {
         AppId = appId, Role = role, InstanceId = appId, Sequence = _time.GetTimestamp(), TimestampUnixMs = 0, MaxRunningSequences = maxRunning,
+        CachedBlockHashes = cachedHashes,
     });
+
+    [Fact]
+    public void DispatchReady_BatchMixingTwoPrefixes_EachRequestGoesToTheWorkerHoldingItsPrefix()
+    {
+        var test = new DispatcherTests(batchSize: 8, degraded: false);
+        int[] Prompt(int prefix, int i) => [.. Enumerable.Range(100 * prefix, 96), 7, 8, 9, i];
+        string[] Hashes(int prefix) => [.. PrefixBlockHash.Chain(Prompt(prefix, 0).AsSpan(0, 96), 16).Select(PrefixBlockHash.ToHex)];
+        test.Announce("p1", WorkerRole.Prefill, cachedHashes: Hashes(1));
+        test.Announce("p2", WorkerRole.Prefill, cachedHashes: Hashes(2));
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
+        test._registry.ReportKvTransferProbe(true);
+        var jobs = Enumerable.Range(0, 8).Select(i =>
+        {
+            var prompt = Prompt(1 + (i % 2), i);
+            var job = new GenerationJob($"r{i}", prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), test._time.GetTimestamp());
+            Assert.True(test._dispatcher.Submit(job).Admitted);
+            return job;
+        }).ToArray();
+
+        test._dispatcher.DispatchReady();
+
+        var calls = test._workers.PrefillCalls.ToDictionary(c => c.AppId, c => c.Request.Sequences.Select(q => q.RequestId).ToArray());
+        Assert.Equal(["r0", "r2", "r4", "r6"], calls["p1"]);
+        Assert.Equal(["r1", "r3", "r5", "r7"], calls["p2"]);
+    }
 
     private GenerationJob Submit(int promptTokens)
     {
-        var prompt = Enumerable.Range(3, promptTokens).ToArray();
-        var job = new GenerationJob(Guid.NewGuid().ToString("N"), prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), _time.GetTimestamp());
+        var job = NewJob(promptTokens);
         Assert.True(_dispatcher.Submit(job).Admitted);
         return job;
+    }
+
+    private GenerationJob NewJob(int promptTokens)
+    {
+        var prompt = Enumerable.Range(3, promptTokens).ToArray();
+        return new GenerationJob(Guid.NewGuid().ToString("N"), prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), _time.GetTimestamp());
+    }
+
+    [Fact]
+    public void DispatchReady_AdaptiveBatchingWhileAdmissionRefuses_RefusalsDoNotGrowTheBatch()
+    {
+        var test = new DispatcherTests(batchSize: 8, degraded: false, adaptive: true);
+        test.Announce("p1", WorkerRole.Prefill);
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
+        test._registry.ReportKvTransferProbe(true);
+        for (var i = 0; i < 500; i++)
+        {
+            test._dispatcher.NoteRejection("queue_delay");
+        }
+
+        Enumerable.Range(0, 8).Select(_ => test.Submit(100)).ToArray();
+        test._dispatcher.DispatchReady();
+
+        // Eight waiting, an idle worker: the adaptive rule halves the batch, however many were refused.
+        Assert.Equal(4, test._workers.PrefillCalls.First().Request.Sequences.Count);
+    }
+
+    [Fact]
+    public void DispatchReady_RequestsPastTheirDispatchDeadline_ShedBeforeAnyWorkerSeesThem()
+    {
+        var test = new DispatcherTests(4, false, new AdmissionOptions { TargetQueueDelay = TimeSpan.Zero, DispatchDeadline = TimeSpan.FromSeconds(1) });
+        var old = Enumerable.Range(0, 2).Select(_ => test.Submit(100)).ToArray();
+        test._time.Advance(TimeSpan.FromMilliseconds(600));
+        var young = test.Submit(100);
+        test._time.Advance(TimeSpan.FromMilliseconds(500));
+
+        test._dispatcher.DispatchReady(); // no worker yet: only the deadline can end a wait here
+
+        Assert.All(old, j => Assert.True(j.Outcome.IsCompleted && j.Outcome.Result.Expired));
+        Assert.False(young.Outcome.IsCompleted);
+        Assert.Equal(1, test._dispatcher.Waiting);
+
+        test.Announce("p1", WorkerRole.Prefill);
+        test.Announce("d1", WorkerRole.Decode);
+        test._registry.ReportKvTransferProbe(true);
+        test._dispatcher.DispatchReady();
+
+        var call = Assert.Single(test._workers.PrefillCalls);
+        Assert.Equal(young.RequestId, Assert.Single(call.Request.Sequences).RequestId);
+    }
+
+    [Fact]
+    public void Submit_BackloggedQueueWouldWaitPastTarget_RefusedAtOnceAndBeforeTokenizing()
+    {
+        var test = new DispatcherTests(4, false, new AdmissionOptions { TargetQueueDelay = TimeSpan.FromMilliseconds(500), DispatchDeadline = TimeSpan.Zero });
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 2); // short prompts run on decode: two at a time
+        var jobs = Enumerable.Range(0, 10).Select(_ => test.Submit(4)).ToArray(); // rate unknown yet: bounds only
+        test._dispatcher.DispatchReady();
+        Assert.Equal(8, test._dispatcher.Waiting);
+        Assert.Null(test._dispatcher.RefuseEarly(RequestPriority.Normal));
+
+        // Half a second later both finish and two more leave: the backlogged queue drains at 4 per second.
+        test._time.Advance(TimeSpan.FromMilliseconds(500));
+        test.Announce("d1", WorkerRole.Decode, maxRunning: 2);
+        test._registry.Completed("d1", 4, failed: false);
+        test._registry.Completed("d1", 4, failed: false);
+        test._dispatcher.DispatchReady();
+        Assert.Equal(6, test._dispatcher.Waiting);
+        Assert.Equal(4.0, test._dispatcher.ServicePerSecond!.Value, 6);
+
+        // (6 ahead + itself) / 4 per s = 1.75 s > 0.5 s.
+        var refused = test._dispatcher.Submit(test.NewJob(4));
+        Assert.False(refused.Admitted);
+        Assert.Equal("queue_delay", refused.Reason);
+        Assert.Equal(TimeSpan.FromSeconds(2), refused.RetryAfter);
+        Assert.Equal("queue_delay", test._dispatcher.RefuseEarly(RequestPriority.Normal)?.Reason);
+        Assert.Null(test._dispatcher.RefuseEarly(RequestPriority.High)); // nobody of its class is ahead
+        Assert.Equal(6, test._dispatcher.Waiting);
+        Assert.Equal(4, jobs.Count(j => j.Outcome.IsCompleted));
     }
 
     [Fact]

@@ -31,6 +31,24 @@ public sealed class WorkerChoiceTests
     };
 
     [Fact]
+    public void PrefillCandidates_SnapshotLoadAndOwnCalls_NotCountedTwiceAndStaleLoadDropped()
+    {
+        var time = new ManualTimeProvider();
+        var registry = new WorkerRegistry(time, Create(Settings));
+        registry.Apply(Snapshot("p1", WorkerRole.Prefill, queuedTokens: 320)); // the worker runs the batch below
+        registry.Started("p1", 320);
+
+        Assert.Equal(20, Assert.Single(registry.PrefillCandidates([], 4)).LoadBlocks); // 320 tokens, not 640
+
+        time.Advance(TimeSpan.FromMilliseconds(200));
+        registry.Completed("p1", 320, failed: false);
+
+        // The snapshot still says 320 tokens, but the call ended after it was taken: a repeated prefix must not look
+        // more expensive on the worker holding it only because its last snapshot predates the end of its last batch.
+        Assert.Equal(0, Assert.Single(registry.PrefillCandidates([], 4)).LoadBlocks);
+    }
+
+    [Fact]
     public void Choose_PowerOfTwo_PicksTheLessLoadedOfTheTwoDrawn()
     {
         var policy = new PowerOfTwoDecodePolicy(new RouterRandom(new Random(7)));
