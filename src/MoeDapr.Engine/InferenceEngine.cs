@@ -229,15 +229,29 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         });
         await using var registration = cancellationToken.Register(() => AbortRequest(request.RequestId));
         var reader = sink.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var finished = false;
+        try
         {
-            while (reader.TryRead(out var output))
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return output;
-                if (output.FinishReason is not null)
+                while (reader.TryRead(out var output))
                 {
-                    yield break;
+                    finished = output.FinishReason is not null;
+                    yield return output;
+                    if (finished)
+                    {
+                        yield break;
+                    }
                 }
+            }
+        }
+        finally
+        {
+            // A consumer that stops early (breaks out, or fails writing a token to its own caller) must not leave the
+            // sequence generating to its max tokens with its blocks and batch slot held.
+            if (!finished)
+            {
+                AbortRequest(request.RequestId);
             }
         }
     }
