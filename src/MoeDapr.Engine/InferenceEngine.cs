@@ -19,6 +19,10 @@ namespace MoeDapr.Engine;
 /// </summary>
 public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 {
+    private const int Pending = 0;
+    private const int Running = 1;
+    private const int Skipped = 2;
+    private static readonly TimeSpan CallerMemoryCopyBound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(50);
     private readonly EngineOptions _options;
     private readonly Channel<Action<EngineCore>> _commands;
@@ -227,26 +231,45 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         });
         await using var registration = cancellationToken.Register(() => AbortRequest(request.RequestId));
         var reader = sink.Reader;
-        while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        var finished = false;
+        try
         {
-            while (reader.TryRead(out var output))
+            while (await reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return output;
-                if (output.FinishReason is not null)
+                while (reader.TryRead(out var output))
                 {
-                    yield break;
+                    finished = output.FinishReason is not null;
+                    yield return output;
+                    if (finished)
+                    {
+                        yield break;
+                    }
                 }
+            }
+        }
+        finally
+        {
+            // A consumer that stops early (breaks out, or fails writing a token to its own caller) must not leave the
+            // sequence generating to its max tokens with its blocks and batch slot held.
+            if (!finished)
+            {
+                AbortRequest(request.RequestId);
             }
         }
     }
 
     /// <summary>Copies a KV payload (from another engine's export) into this engine's cache; the memory may be reused once this completes.</summary>
+    /// <remarks>
+    /// Cancelling it before the engine thread reaches it skips the copy; once the copy has begun, the call waits for it
+    /// to end before it reports the cancellation, so the caller may free <paramref name="source"/> as soon as it returns.
+    /// </remarks>
     public Task<KvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.ImportKv(source, length, promptTokens), cancellationToken);
+        InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
 
     /// <summary>Writes a handle's KV (64-byte header, then blocks) to native memory; returns bytes written.</summary>
+    /// <remarks>As <see cref="ImportKvAsync"/>: <paramref name="destination"/> is never written after this call returns.</remarks>
     public Task<long> ExportKvAsync(KvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.ExportKv(handle, destination, length), cancellationToken);
+        InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
 
     /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
     public Task<long> ExportSizeAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
@@ -325,6 +348,51 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             }
         });
         return completion.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Like <see cref="Invoke{T}"/> for work that reads or writes memory the caller owns (a staging buffer, a shared-memory
+    /// mapping): a cancelled call must not return while the engine thread may still touch that memory, or the caller
+    /// would free it under the copy. Pending work is marked skipped; work already running is waited for (it is one copy).
+    /// </summary>
+    private async Task<T> InvokeOnCallerMemory<T>(Func<EngineCore, T> work, CancellationToken cancellationToken)
+    {
+        var state = new StrongBox<int>(Pending);
+        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Post(core =>
+        {
+            if (Interlocked.CompareExchange(ref state.Value, Running, Pending) != Pending)
+            {
+                completion.TrySetCanceled(cancellationToken);
+                return;
+            }
+
+            try
+            {
+                completion.TrySetResult(work(core));
+            }
+            catch (Exception e)
+            {
+                completion.TrySetException(e);
+            }
+        });
+
+        try
+        {
+            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (Interlocked.CompareExchange(ref state.Value, Skipped, Pending) != Pending)
+            {
+                // The copy has started: let it finish before the caller can release the memory. A copy of even a
+                // large payload takes well under a second; the bound only guards against a wedged engine thread.
+                await ((Task)completion.Task).WaitAsync(CallerMemoryCopyBound, CancellationToken.None)
+                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+
+            throw;
+        }
     }
 
     private void Post(Action<EngineCore> command)

@@ -47,6 +47,51 @@ public sealed class KvTransferTests
     }
 
     [Fact]
+    public async Task ImportKvAsync_CancelledBeforeTheEngineReachesIt_NeverTouchesTheMemory()
+    {
+        var prompt = TinyModels.Prompt(13, 4);
+        await using var prefill = await TinyModels.EngineAsync("mixtral");
+        await using var decode = await TinyModels.EngineAsync("mixtral", TinyModels.Options() with { NumBlocks = 128 });
+        var first = (await prefill.PrefillAsync([new PrefillRequest("kv", prompt, SamplingParams.Greedy(4))]))[0];
+        var size = await prefill.ExportSizeAsync(first.Kv!);
+        var buffer = Marshal.AllocHGlobal((nint)size);
+        using var stepped = new ManualResetEventSlim();
+        using var gate = new ManualResetEventSlim();
+        try
+        {
+            await prefill.ExportKvAsync(first.Kv!, buffer, size);
+
+            // Hold the decode engine's thread inside a step so the import waits in its queue.
+            decode.StepObserver = _ =>
+            {
+                stepped.Set();
+                gate.Wait(TimeSpan.FromSeconds(30));
+            };
+            var running = decode.GenerateAllAsync("busy", TinyModels.Prompt(6, 9), SamplingParams.Greedy(6));
+            Assert.True(stepped.Wait(TimeSpan.FromSeconds(30)), "the engine never stepped");
+
+            using var cancel = new CancellationTokenSource();
+            var import = decode.ImportKvAsync(buffer, size, prompt, cancel.Token);
+            await cancel.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => import.WaitAsync(TimeSpan.FromSeconds(30)));
+
+            // The caller may now free the memory; the engine must have dropped the queued copy.
+            decode.StepObserver = null;
+            gate.Set();
+            await running.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, decode.Stats.KvHandles);
+
+            var handle = await decode.ImportKvAsync(buffer, size, prompt);
+            Assert.Equal(prompt.Length, handle.Tokens);
+        }
+        finally
+        {
+            gate.Set();
+            Marshal.FreeHGlobal(buffer);
+        }
+    }
+
+    [Fact]
     public async Task Import_PayloadOfAnotherShape_IsRejectedWithReason()
     {
         await using var mixtral = await TinyModels.EngineAsync("mixtral");

@@ -70,7 +70,26 @@ public sealed class SchedulingTests
         });
 
         // Blocks of full prompt blocks stay cached (evictable) but none stays referenced.
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { Running: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
+        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
+    }
+
+    [Fact]
+    public async Task Generate_ConsumerStopsEarlyWithoutCancelling_FreesBlocksAndBatchSlot()
+    {
+        await using var engine = await TinyModels.EngineAsync("mixtral");
+        var request = new GenerateRequest { RequestId = "left", PromptTokens = TinyModels.Prompt(20), Sampling = SamplingParams.Greedy(1500) with { IgnoreEos = true } };
+
+        // A consumer whose own caller failed stops reading without cancelling its token.
+        await Assert.ThrowsAsync<IOException>(async () =>
+        {
+            await foreach (var _ in engine.GenerateAsync(request))
+            {
+                throw new IOException("the caller's connection is gone");
+            }
+        });
+
+        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
+        Assert.True(engine.Stats.GeneratedTokens < 100, $"the sequence went on generating after its reader left: {engine.Stats}");
     }
 
     [Fact]
