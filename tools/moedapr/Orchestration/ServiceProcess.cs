@@ -156,13 +156,28 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>How long a stopping process may take before it is killed.</summary>
     public static TimeSpan GracePeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>A TCP port nobody listens on right now (the OS picks it).</summary>
+    /// <summary>
+    /// A TCP port nobody listens on right now (the OS picks it), never one this process handed out before: a stack
+    /// takes all its ports before any app binds one, and the OS may offer a released port again.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        for (var attempt = 0; ; attempt++)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port) || attempt >= 64)
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>Whether something already listens on <paramref name="port"/> (loopback or any address).</summary>
     public static bool IsPortTaken(int port)
