@@ -72,6 +72,7 @@ public sealed class PrefillWorker(
                 RequestId = sequence.RequestId,
                 FirstToken = first,
                 PromptTokens = sequence.PromptTokenIds.Count,
+                CachedTokens = output.CachedTokens,
                 FinishReason = (output.FirstToken.FinishReason ?? Engine.FinishReason.Stop).ToWire(),
             };
         }
@@ -85,6 +86,7 @@ public sealed class PrefillWorker(
                 FirstToken = first,
                 KvHandle = handle,
                 PromptTokens = sequence.PromptTokenIds.Count,
+                CachedTokens = output.CachedTokens,
             };
         }
         catch (Exception e) when (e is KvTransferException or HttpRequestException or InvalidDataException)

@@ -21,7 +21,7 @@ public sealed record PrefillRequest(string RequestId, IReadOnlyList<int> PromptT
 /// The result of prefilling one prompt: its first token, the seed its draws use (pass it on to the decode
 /// side), and a handle to its KV (null when the first token already finished the sequence).
 /// </summary>
-public sealed record PrefillResult(string RequestId, TokenOutput FirstToken, ulong Seed, KvHandle? Kv);
+public sealed record PrefillResult(string RequestId, TokenOutput FirstToken, ulong Seed, KvHandle? Kv, int CachedTokens = 0);
 
 /// <summary>KV blocks the engine holds for a sequence between prefill (or import) and decode, or export.</summary>
 /// <param name="Id">Engine-local id.</param>

@@ -178,8 +178,8 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         var results = new PrefillResult[batch.Count];
         for (var i = 0; i < batch.Count; i++)
         {
-            var (first, kv) = await sinks[i].Result.WaitAsync(cancellationToken).ConfigureAwait(false);
-            results[i] = new PrefillResult(batch[i].RequestId, first, seeds[i], kv);
+            var (first, kv, cached) = await sinks[i].Result.WaitAsync(cancellationToken).ConfigureAwait(false);
+            results[i] = new PrefillResult(batch[i].RequestId, first, seeds[i], kv, cached);
         }
 
         return results;
@@ -528,13 +528,13 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
     private sealed class PrefillSink(string requestId) : ISequenceSink
     {
-        private readonly TaskCompletionSource<(TokenOutput, KvHandle?)> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<(TokenOutput, KvHandle?, int)> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public Task<(TokenOutput First, KvHandle? Kv)> Result => _result.Task;
+        public Task<(TokenOutput First, KvHandle? Kv, int CachedTokens)> Result => _result.Task;
 
-        public void OnToken(Sequence sequence, TokenOutput output) => _result.TrySetResult((output, null)); // only an abort arrives here
+        public void OnToken(Sequence sequence, TokenOutput output) => _result.TrySetResult((output, null, 0)); // only an abort arrives here
 
-        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => _result.TrySetResult((first, kv));
+        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => _result.TrySetResult((first, kv, sequence.CachedTokens));
 
         public void OnFailed(Sequence sequence, Exception error) =>
             _result.TrySetException(new InvalidOperationException($"prefill of request {requestId} failed: {error.Message}", error));

@@ -51,6 +51,20 @@ public sealed class SchedulingTests
     }
 
     [Fact]
+    public async Task Prefill_RepeatedPrefix_ReportsCachedPromptTokens()
+    {
+        await using var engine = await TinyModels.EngineAsync("mixtral");
+        var prompt = TinyModels.Prompt(30);
+
+        var cold = (await engine.PrefillAsync([new PrefillRequest("cold", prompt, SamplingParams.Greedy(4))]))[0];
+        var warm = (await engine.PrefillAsync([new PrefillRequest("warm", prompt, SamplingParams.Greedy(4))]))[0];
+
+        Assert.Equal(0, cold.CachedTokens);
+        Assert.Equal(28, warm.CachedTokens); // the 7 full blocks of 4 within the first 29 tokens
+        Assert.Equal(cold.FirstToken.TokenId, warm.FirstToken.TokenId);
+    }
+
+    [Fact]
     public async Task Generate_Cancelled_FreesBlocksAndBatchSlotAtOnce()
     {
         await using var engine = await TinyModels.EngineAsync("mixtral");

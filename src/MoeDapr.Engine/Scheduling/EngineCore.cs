@@ -331,6 +331,7 @@ internal sealed class EngineCore : IDisposable
         }
 
         s.Computed = s.Blocks.Count * _cache.BlockSize;
+        s.CachedTokens = s.Computed;
     }
 
     /// <summary>Allocates the blocks each batch entry needs, preempting the newest other sequences when the pool is empty.</summary>

@@ -37,6 +37,9 @@ internal sealed class Sequence
     /// <summary>Tokens whose keys and values are in the cache.</summary>
     public int Computed { get; set; }
 
+    /// <summary>Prompt tokens whose KV came from the prefix cache when the sequence was (last) admitted.</summary>
+    public int CachedTokens { get; set; }
+
     public List<int> Blocks { get; } = [];
 
     /// <summary>Prefix hashes of the first <c>Hashes.Count</c> full blocks.</summary>

@@ -15,6 +15,10 @@ public sealed class PrefixRoutingTests(RouterStackFixture stack)
 
     private const string OverlapMetric = "moedapr_router_prefill_routed_overlap_blocks_total";
 
+    private const string CachedTokensMetric = "moedapr_prefix_cached_prompt_tokens_total";
+
+    private const int BlockSize = 16; // the engine's default block size, which the stack runs with
+
     private const string Prefix =
         "The river town kept a ledger of every boat that passed the old stone bridge, and the keeper of the ledger " +
         "wrote down the name of each captain, the cargo in the hold, the weather on the water, the price of salt and " +
@@ -27,6 +31,7 @@ public sealed class PrefixRoutingTests(RouterStackFixture stack)
         string[] replicas = [AppIds.Prefill, AppIds.Replica(AppIds.Prefill, 2)];
         var before = await CountersAsync(replicas);
         var routedBefore = await stack.RouterMetricAsync(OverlapMetric);
+        var cachedBefore = await stack.RouterMetricAsync(CachedTokensMetric);
 
         for (var i = 0; i < Requests; i++)
         {
@@ -49,6 +54,10 @@ public sealed class PrefixRoutingTests(RouterStackFixture stack)
         Assert.True(blocksPerRepeat >= 8, $"{hits[chosen]} cached blocks over {Requests - 1} repeats on {replicas[chosen]}");
         var routed = await stack.RouterMetricAsync(OverlapMetric) - routedBefore;
         Assert.True(routed >= hits[chosen], $"the router expected {routed} cached blocks where the replica found {hits[chosen]}");
+
+        // The prefill results say how much of each prompt came from the cache, and the router counts it.
+        var cachedTokens = await stack.RouterMetricAsync(CachedTokensMetric) - cachedBefore;
+        Assert.Equal(hits[chosen] * BlockSize, cachedTokens);
     }
 
     private async Task<(double Hits, double Queries)[]> CountersAsync(string[] replicas)
