@@ -1,5 +1,9 @@
 using MoeDapr.Decode;
 using MoeDapr.ServiceDefaults;
+using MoeDapr.Workers;
+
+// Before anything loads libtorch: its OpenMP runtime reads the environment once.
+NativeThreadingDefaults.Apply();
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
