@@ -419,6 +419,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         _started.TrySetResult();
         var core = _core;
         var reader = _commands.Reader;
+        Task<bool>? idle = null;
         while (!_stopping.IsCancellationRequested)
         {
             while (_aborts.TryDequeue(out var id))
@@ -460,13 +461,20 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             else
             {
                 PublishStats(core);
+
+                // One pending wait is kept across idle rounds (a new one each 50 ms would pile up waiters on the channel
+                // until the next command); the timeout lets handles expire while nothing arrives.
+                idle ??= reader.WaitToReadAsync(_stopping.Token).AsTask();
                 try
                 {
-                    reader.WaitToReadAsync(_stopping.Token).AsTask().Wait(IdleWait);
+                    if (idle.Wait(IdleWait))
+                    {
+                        idle = null;
+                    }
                 }
                 catch (AggregateException)
                 {
-                    // stopping
+                    idle = null; // stopping
                 }
             }
         }
