@@ -33,6 +33,7 @@ public static class DecodeExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
         services.AddProblemDetails();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ModelLocation(sp.GetRequiredService<IOptions<DecodeOptions>>().Value.ModelPath));
         services.TryAddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.TryAddSingleton<DecodeSessions>();

@@ -3,12 +3,6 @@ namespace MoeDapr.Decode;
 /// <summary>Log messages of the decode worker; event ids 200-299.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(200, LogLevel.Information, "Model {Path} ({ModelType}) loaded in {Seconds:F1} s")]
-    public static partial void ModelLoaded(ILogger logger, string path, string modelType, double seconds);
-
-    [LoggerMessage(201, LogLevel.Critical, "Model {Path} failed to load; stopping")]
-    public static partial void ModelLoadFailed(ILogger logger, string path, Exception error);
-
     [LoggerMessage(202, LogLevel.Warning, "Request {RequestId}: KV payload {Handle} refused: {Reason}")]
     public static partial void KvCorrupted(ILogger logger, string requestId, string handle, string reason);
 

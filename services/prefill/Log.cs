@@ -3,12 +3,6 @@ namespace MoeDapr.Prefill;
 /// <summary>Log messages of the prefill worker; event ids 100-199.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(100, LogLevel.Information, "Model {Path} ({ModelType}) loaded in {Seconds:F1} s")]
-    public static partial void ModelLoaded(ILogger logger, string path, string modelType, double seconds);
-
-    [LoggerMessage(101, LogLevel.Critical, "Model {Path} failed to load; stopping")]
-    public static partial void ModelLoadFailed(ILogger logger, string path, Exception error);
-
     [LoggerMessage(102, LogLevel.Debug, "Batch {BatchId}: {Sequences} sequences, {PromptTokens} prompt tokens, {CachedBlocks} cached blocks")]
     public static partial void BatchDone(ILogger logger, string batchId, int sequences, long promptTokens, long cachedBlocks);
 

@@ -31,6 +31,7 @@ public static class PrefillExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
         services.AddProblemDetails();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => new ModelLocation(sp.GetRequiredService<IOptions<PrefillOptions>>().Value.ModelPath));
         services.TryAddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
         services.TryAddSingleton<LoadMeter>();

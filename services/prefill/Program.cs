@@ -1,6 +1,5 @@
 using MoeDapr.Prefill;
 using MoeDapr.ServiceDefaults;
-using MoeDapr.Workers;
 
 // Before anything loads libtorch: its OpenMP runtime reads the environment once.
 NativeThreadingDefaults.Apply();

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using MoeDapr.WorkerHosting;
 using MoeDapr.Decode;
 using MoeDapr.Decode.Eplb;
 using MoeDapr.Engine;

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts.Eplb;
+using MoeDapr.WorkerHosting;
 using MoeDapr.Decode;
 using MoeDapr.Decode.Eplb;
 using MoeDapr.Engine;
@@ -20,7 +21,7 @@ public static class Applier
     {
         var decode = Options.Create(new DecodeOptions { ModelName = Model, ModelPath = "unused" });
         var configuration = new ConfigurationBuilder().Build();
-        var host = new EngineHost(decode, new EngineOptions(), new NoLifetime(), NullLogger<EngineHost>.Instance);
+        var host = new EngineHost(new ModelLocation(decode.Value.ModelPath), new EngineOptions(), new NoLifetime(), NullLogger<EngineHost>.Instance);
         return new PlanApplier(
             host, new CoordinatorClient(configuration), metrics, Options.Create(new EplbOptions { Enabled = true, LayersPerChunk = layersPerChunk }), decode,
             logger ?? NullLogger<PlanApplier>.Instance);

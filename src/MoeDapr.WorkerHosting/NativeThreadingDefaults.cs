@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace MoeDapr.Workers;
+namespace MoeDapr.WorkerHosting;
 
 /// <summary>Settings for libtorch's OpenMP runtime that a worker process puts in its native environment before libtorch loads.</summary>
-internal static partial class NativeThreadingDefaults
+public static partial class NativeThreadingDefaults
 {
     /// <summary>
     /// Sets <c>OMP_WAIT_POLICY=PASSIVE</c> unless the operator set it: libgomp otherwise keeps every thread of a parallel

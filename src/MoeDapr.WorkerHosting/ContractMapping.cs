@@ -1,10 +1,10 @@
 using MoeDapr.Engine;
 using Wire = MoeDapr.Contracts;
 
-namespace MoeDapr.Prefill;
+namespace MoeDapr.WorkerHosting;
 
 /// <summary>Conversions between the wire contracts and the engine's types.</summary>
-internal static class ContractMapping
+public static class ContractMapping
 {
     public static Engine.Sampling.SamplingParams ToEngine(this Wire.SamplingParams sampling) => new()
     {

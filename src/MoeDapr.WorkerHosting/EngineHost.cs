@@ -1,17 +1,18 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
 
-namespace MoeDapr.Prefill;
+namespace MoeDapr.WorkerHosting;
 
 /// <summary>
-/// Loads the checkpoint named by <c>Model:Path</c> in the background at start (the engine builds the model on its own
+/// Loads the checkpoint at <see cref="ModelLocation"/> (each service's <c>Model:Path</c>) in the background at start (the engine builds the model on its own
 /// thread) and owns the engine until shutdown; the service is ready only once the model is loaded.
 /// A model that fails to load stops the process, so whoever started it sees the failure.
 /// </summary>
 public sealed class EngineHost(
-    IOptions<PrefillOptions> options, EngineOptions engineOptions, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
+    ModelLocation model, EngineOptions engineOptions, IHostApplicationLifetime lifetime, ILogger<EngineHost> logger)
     : IHostedService, IHealthCheck, IAsyncDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -35,14 +36,14 @@ public sealed class EngineHost(
 
     private async Task LoadAsync()
     {
-        var path = options.Value.ModelPath;
+        var path = model.Path;
         try
         {
             var started = TimeProvider.System.GetTimestamp();
             _checkpoint = CheckpointLoader.Open(path);
             _engine = await InferenceEngine.CreateAsync(engineOptions, _checkpoint.Config, _checkpoint.Weights, cancellationToken: _stopping.Token);
             _state = "loaded";
-            Log.ModelLoaded(logger, path, _checkpoint.Config.ModelType, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
+            EngineHostLog.ModelLoaded(logger, path, _checkpoint.Config.ModelType, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -51,7 +52,7 @@ public sealed class EngineHost(
         catch (Exception e)
         {
             _state = "failed: " + e.Message;
-            Log.ModelLoadFailed(logger, path, e);
+            EngineHostLog.ModelLoadFailed(logger, path, e);
             lifetime.StopApplication();
         }
     }
@@ -94,3 +95,15 @@ public sealed class EngineHost(
 
 /// <summary>Thrown when work arrives before the model is loaded (HTTP 503).</summary>
 public sealed class EngineNotReadyException(string message) : Exception(message);
+
+/// <summary>The checkpoint folder a worker serves (its service's <c>Model:Path</c> setting).</summary>
+public sealed record ModelLocation(string Path);
+
+internal static partial class EngineHostLog
+{
+    [LoggerMessage(100, LogLevel.Information, "Model {Path} ({ModelType}) loaded in {Seconds:F1} s")]
+    public static partial void ModelLoaded(ILogger logger, string path, string modelType, double seconds);
+
+    [LoggerMessage(101, LogLevel.Critical, "Model {Path} failed to load; stopping")]
+    public static partial void ModelLoadFailed(ILogger logger, string path, Exception error);
+}
