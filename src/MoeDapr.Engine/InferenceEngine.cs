@@ -444,6 +444,12 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
                 core.Model.Timings.Enabled = observer is not null;
                 try
                 {
+                    // Stats must show a newly admitted sequence as running before its first token reaches anyone.
+                    if (core.Admit())
+                    {
+                        PublishStats(core);
+                    }
+
                     core.Step();
                 }
                 catch (Exception e) when (e is not OutOfMemoryException)

@@ -292,9 +292,14 @@ internal sealed class EngineCore : IDisposable
         return s.Output.Count >= s.Sampling.MaxTokens || s.Tokens.Count >= _maxSequenceLength ? FinishReason.Length : null;
     }
 
-    /// <summary>Moves waiting sequences into the running set while there are batch slots and blocks for their prompts.</summary>
-    private void Admit()
+    /// <summary>
+    /// Moves waiting sequences into the running set while there are batch slots and blocks for their prompts; returns
+    /// whether any moved. <see cref="Step"/> admits too; calling it first lets the caller publish who runs before the
+    /// step emits their tokens.
+    /// </summary>
+    public bool Admit()
     {
+        var admitted = false;
         while (_waiting.First is { } node && _running.Count < _options.MaxBatchSize)
         {
             var s = node.Value;
@@ -311,7 +316,10 @@ internal sealed class EngineCore : IDisposable
             }
 
             _running.Add(s);
+            admitted = true;
         }
+
+        return admitted;
     }
 
     /// <summary>Takes cached blocks for the longest cached prefix, leaving at least one token to compute.</summary>
