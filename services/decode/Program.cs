@@ -1,8 +1,9 @@
 using MoeDapr.Decode;
 using MoeDapr.ServiceDefaults;
 
-// Before anything loads libtorch: its OpenMP runtime reads the environment once.
-NativeThreadingDefaults.Apply();
+// Before anything loads libtorch: its OpenMP runtime reads the environment once. Decode runs short steps back to
+// back: its idle OpenMP thread sleeps at once instead of spinning on the core the step kernel needs.
+NativeThreadingDefaults.Apply(OpenMpWaiting.Passive);
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

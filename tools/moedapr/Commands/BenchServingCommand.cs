@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Threading.Channels;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
@@ -20,9 +21,6 @@ internal static class BenchServingCommand
     private const int UsageError = 2;
     private const int Failure = 1;
 
-    /// <summary>Untimed requests per path first: both the services and this process start in tier-0 JIT code.</summary>
-    private const int WarmUpRequests = 2;
-
     public static Command Create()
     {
         var model = new Option<string?>("--model")
@@ -32,6 +30,13 @@ internal static class BenchServingCommand
         var promptLength = new Option<int>("--prompt-len") { Description = "Prompt tokens per request.", DefaultValueFactory = _ => 512 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Output tokens per request.", DefaultValueFactory = _ => 32 };
         var requests = new Option<int>("--requests") { Description = "Timed requests per path (run one at a time).", DefaultValueFactory = _ => 5 };
+        var warmUp = new Option<int>("--warmup")
+        {
+            // The services and this process start in tier-0 JIT code and recompile their hot methods in the background
+            // over the first requests; timed requests measure the steady state.
+            Description = "Untimed requests per path before the timed ones.",
+            DefaultValueFactory = _ => 8,
+        };
         var kvMib = new Option<int[]>("--kv-size-mib")
         {
             // 8 MiB is a 512-token prompt's KV on the bench preset (8 layers × K,V × 512 tokens × 4 KV heads × 64 dims × 4 B);
@@ -42,18 +47,18 @@ internal static class BenchServingCommand
         };
         var command = new Command("serving", "TTFT and TPOT: disaggregated path vs one process; KV transfer GB/s vs a memory copy.")
         {
-            model, promptLength, maxTokens, requests, kvMib,
+            model, promptLength, maxTokens, requests, warmUp, kvMib,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(model), parse.GetValue(promptLength), parse.GetValue(maxTokens), parse.GetValue(requests), parse.GetValue(kvMib) ?? [], cancellationToken));
+            parse.GetValue(model), parse.GetValue(promptLength), parse.GetValue(maxTokens), parse.GetValue(requests), parse.GetValue(warmUp), parse.GetValue(kvMib) ?? [], cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(string? modelDir, int promptLength, int maxTokens, int requests, int[] kvMib, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string? modelDir, int promptLength, int maxTokens, int requests, int warmUps, int[] kvMib, CancellationToken cancellationToken)
     {
-        if (promptLength < 1 || maxTokens < 2 || requests < 1 || kvMib.Length == 0 || kvMib.Any(m => m < 1 || m > 4096))
+        if (promptLength < 1 || maxTokens < 2 || requests < 1 || warmUps < 0 || kvMib.Length == 0 || kvMib.Any(m => m < 1 || m > 4096))
         {
-            Console.Error.WriteLine("error: --prompt-len, --requests and --kv-size-mib must be positive (sizes at most 4096) and --max-tokens at least 2");
+            Console.Error.WriteLine("error: --prompt-len, --requests and --kv-size-mib must be positive (sizes at most 4096), --warmup not negative and --max-tokens at least 2");
             return UsageError;
         }
 
@@ -89,7 +94,7 @@ internal static class BenchServingCommand
         }
 
         var random = new Random(42);
-        var prompts = Enumerable.Range(0, requests + WarmUpRequests)
+        var prompts = Enumerable.Range(0, requests + warmUps)
             .Select(_ => Enumerable.Range(0, promptLength).Select(_ => random.Next(checkpoint.Config.VocabSize)).ToArray()).ToArray();
         var sampling = new SamplingParams { Temperature = 0, MaxTokens = maxTokens, IgnoreEos = true };
 
@@ -116,7 +121,7 @@ internal static class BenchServingCommand
         }
 
         var c = checkpoint.Config;
-        Console.WriteLine($"Model {dir} ({c.ModelType}: {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumExperts} experts top-{c.NumExpertsPerToken}, {c.NumKvHeads} KV heads × {c.HeadDim}): {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after {WarmUpRequests} warm-ups).");
+        Console.WriteLine($"Model {dir} ({c.ModelType}: {c.NumLayers} layers, hidden {c.HiddenSize}, {c.NumExperts} experts top-{c.NumExpertsPerToken}, {c.NumKvHeads} KV heads × {c.HeadDim}): {promptLength}-token prompts, {maxTokens} output tokens, {requests} requests per path (after {warmUps} warm-ups).");
         Console.WriteLine("Requests alternate between the paths, so a busy machine slows both alike; figures are medians.");
         await using var engine = await InferenceEngine.CreateAsync(new EngineOptions(), checkpoint.Config, checkpoint.Weights, cancellationToken: cancellationToken);
         using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
@@ -128,26 +133,44 @@ internal static class BenchServingCommand
         {
             var decodeCpu = workers.DecodeCpu();
             var clientCpu = SelfCpu();
-            var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? decodeAlone : null, cancellationToken);
-            if (r >= WarmUpRequests)
+            var (aloneTtft, aloneTpot) = await DecodeAloneAsync(http, workers, r, prompts[r], sampling, r >= warmUps ? decodeAlone : null, cancellationToken);
+            if (r >= warmUps)
             {
                 decodeAlone.Add(aloneTtft, aloneTpot);
                 decodeAlone.AddCpu(workers.DecodeCpu() - decodeCpu, SelfCpu() - clientCpu);
             }
 
-            var localCpu = SelfCpu();
-            var (localTtft, localTpot) = await InProcessAsync(engine, r, prompts[r], sampling, local, r >= WarmUpRequests, cancellationToken);
-            if (r >= WarmUpRequests)
+            // The two compared paths swap order every round, so neither always runs right after the other.
+            var keep = r >= warmUps;
+            double localTtft, localTpot, remoteTtft, remoteTpot;
+            if (r % 2 == 0)
             {
-                local.AddCpu(SelfCpu() - localCpu, 0);
+                (localTtft, localTpot) = await TimeInProcessAsync(r);
+                (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, keep ? remote : null, keep ? stages : null, cancellationToken);
+            }
+            else
+            {
+                (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, keep ? remote : null, keep ? stages : null, cancellationToken);
+                (localTtft, localTpot) = await TimeInProcessAsync(r);
             }
 
-            var (remoteTtft, remoteTpot) = await DisaggregatedAsync(http, workers, r, prompts[r], sampling, r >= WarmUpRequests ? remote : null, r >= WarmUpRequests ? stages : null, cancellationToken);
-            if (r >= WarmUpRequests)
+            if (keep)
             {
                 local.Add(localTtft, localTpot);
                 remote.Add(remoteTtft, remoteTpot);
             }
+        }
+
+        async Task<(double Ttft, double Tpot)> TimeInProcessAsync(int r)
+        {
+            var localCpu = SelfCpu();
+            var timed = await InProcessAsync(engine, r, prompts[r], sampling, local, r >= warmUps, cancellationToken);
+            if (r >= warmUps)
+            {
+                local.AddCpu(SelfCpu() - localCpu, 0);
+            }
+
+            return timed;
         }
 
         Console.WriteLine($"  one process      TTFT {Ms(local.Ttft)}  TPOT {Ms(local.Tpot)}  (steady inter-token {Ms(local.Steady)})");
@@ -155,10 +178,14 @@ internal static class BenchServingCommand
         Console.WriteLine($"  decode process   TTFT {Ms(decodeAlone.Ttft)}  TPOT {Ms(decodeAlone.Tpot)}  (steady inter-token {Ms(decodeAlone.Steady)}; prefilled there too: the worker process and its stream without the KV hop)");
         Console.WriteLine($"  CPU per request (prefill + {maxTokens} tokens, all threads; spin-waits inflate it on a busy machine): one process {Ms(local.Cpu)}, decode process {Ms(decodeAlone.Cpu)} + its client {Ms(decodeAlone.ClientCpu)}");
         Console.WriteLine("  prefill stages (median ms, from its Server-Timing header): " + stages.Describe());
-        var ttftRatio = remote.Ttft / local.Ttft;
-        var tpotRatio = remote.Tpot / local.Tpot;
+        // Each round's disaggregated figure over the same round's one-process figure, then the median: a slow spell of
+        // a shared machine slows both requests of a round alike and drops out of the ratio.
+        var ttftRatios = Paired(remote.TtftRounds, local.TtftRounds);
+        var tpotRatios = Paired(remote.TpotRounds, local.TpotRounds);
+        var ttftRatio = Median(ttftRatios);
+        var tpotRatio = Median(tpotRatios);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  ratio            TTFT {ttftRatio:F2} (target <= 1.2, {(ttftRatio <= 1.2 ? "met" : "missed")})  TPOT {tpotRatio:F2} (target <= 1.1, {(tpotRatio <= 1.1 ? "met" : "missed")})"));
+            $"  ratio            TTFT {ttftRatio:F2} (target <= 1.2, {(ttftRatio <= 1.2 ? "met" : "missed")})  TPOT {tpotRatio:F2} (target <= 1.1, {(tpotRatio <= 1.1 ? "met" : "missed")})  (medians of per-round ratios; quartiles TTFT {Quartiles(ttftRatios)}, TPOT {Quartiles(tpotRatios)}; ratio of the medians TTFT {remote.Ttft / local.Ttft:F2}, TPOT {remote.Tpot / local.Tpot:F2})"));
 
         Console.WriteLine("KV transfer through the running kv-transfer (medians of 5 rounds after 3 warm-up rounds):");
         Console.WriteLine("  write = allocate (control), copy+hash into the plane's buffer (data), commit (socket: push over TCP; both: kv-transfer re-hashes what it holds);");
@@ -413,7 +440,63 @@ internal static class BenchServingCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-14} transfer {gb / Median(transfers),6:F2} GB/s ({100 * gb / Median(transfers) / copy,3:F0}% of copy)  write {gb / Median(writes),6:F2} GB/s ({100 * gb / Median(writes) / copy,3:F0}%)  read {gb / Median(reads),6:F2} GB/s ({100 * gb / Median(reads) / copy,3:F0}%)  memory copy {copy:F2} GB/s"));
             Console.WriteLine("                 ms: " + phaseText);
+            var (payloads, streamed) = await StreamedAsync(client, layout, source, destination, cancellationToken);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {name,-14} streamed {streamed,6:F2} GB/s ({100 * streamed / copy,3:F0}% of copy): {payloads} payloads, a producer writing the next while a consumer reads the last (as prefill and decode run), median of 3 runs"));
         }
+    }
+
+    /// <summary>
+    /// Transfer rate with a producer and a consumer at work at once, as prefill and decode are: the producer allocates,
+    /// writes and commits payload after payload, handing each handle over through a queue of one; the consumer opens,
+    /// copies with verification and releases each. GB/s delivered to the consumer, allocate of the first through the
+    /// release of the last; median of three runs.
+    /// </summary>
+    private static async Task<(int Payloads, double GbPerSecond)> StreamedAsync(
+        KvTransferClient client, KvPayloadHeader layout, KvNativeBuffer source, KvNativeBuffer destination, CancellationToken cancellationToken)
+    {
+        // About 2 GB per run, at least 6 payloads so the pipeline reaches its steady state.
+        var payloads = (int)Math.Clamp((2L << 30) / layout.PayloadBytes, 6, 64);
+        var rates = new List<double>();
+        for (var run = 0; run < 3; run++)
+        {
+            var handles = Channel.CreateBounded<string>(1);
+            var start = Stopwatch.GetTimestamp();
+            var producer = Task.Run(async () =>
+            {
+                try
+                {
+                    for (var i = 0; i < payloads; i++)
+                    {
+                        string handle;
+                        await using (var writer = await client.AllocateAsync(KvBlockLayout.FromHeader(layout), null, cancellationToken))
+                        {
+                            writer.Write(source.Span(layout.PayloadBytes));
+                            handle = (await writer.CommitAsync(cancellationToken)).Handle;
+                        }
+
+                        await handles.Writer.WriteAsync(handle, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    handles.Writer.TryComplete();
+                }
+            }, cancellationToken);
+            var consumer = Task.Run(async () =>
+            {
+                await foreach (var handle in handles.Reader.ReadAllAsync(cancellationToken))
+                {
+                    await using var reader = await client.OpenReadAsync(handle, cancellationToken, verify: false);
+                    reader.CopyTo(destination.Address, destination.Length);
+                    await reader.ReleaseAsync(cancellationToken);
+                }
+            }, cancellationToken);
+            await Task.WhenAll(producer, consumer);
+            rates.Add(payloads * layout.PayloadBytes / 1e9 / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+
+        return (payloads, Median(rates));
     }
 
     /// <summary>
@@ -456,7 +539,16 @@ internal static class BenchServingCommand
         return sorted.Count == 0 ? double.NaN : sorted[sorted.Count / 2];
     }
 
-    /// <summary>Per-request figures of one path; medians on read.</summary>
+    private static List<double> Paired(IReadOnlyList<double> numerators, IReadOnlyList<double> denominators) =>
+        numerators.Select((n, i) => n / denominators[i]).ToList();
+
+    private static string Quartiles(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 4]:F2}–{sorted[3 * sorted.Count / 4]:F2}");
+    }
+
+    /// <summary>Per-request figures of one path, in round order; medians on read.</summary>
     private sealed class Timings
     {
         private readonly List<double> _ttft = [];
@@ -465,6 +557,10 @@ internal static class BenchServingCommand
         private readonly List<double> _decodeFirst = [];
 
         public double Ttft => Median(_ttft);
+
+        public IReadOnlyList<double> TtftRounds => _ttft;
+
+        public IReadOnlyList<double> TpotRounds => _tpot;
 
         public double Tpot => Median(_tpot);
 
