@@ -70,7 +70,7 @@ public static class DecodeApi
             {
                 await worker.RunAsync(request, stream.EmitAsync, callerGone, deadline.Token, abortRequested.Token);
             }
-            catch (Exception e) when (e is not OperationCanceledException && !callerGone.IsCancellationRequested)
+            catch (Exception e) when (e is not OperationCanceledException and not DecodeStreamClosedException && !callerGone.IsCancellationRequested)
             {
                 // The stream has started: report the failure as its last line rather than cutting it off.
                 Log.RequestFailed(logger, request.RequestId, e);
@@ -79,7 +79,7 @@ public static class DecodeApi
 
             await stream.CompleteAsync();
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && callerGone.IsCancellationRequested)
+        catch (Exception e) when (e is DecodeStreamClosedException || (e is OperationCanceledException or IOException && callerGone.IsCancellationRequested))
         {
             // The caller closed the call (or aborted it): the engine already freed the sequence.
         }

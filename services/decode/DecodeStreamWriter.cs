@@ -77,11 +77,20 @@ public sealed class DecodeStreamWriter : IAsyncDisposable
                     _body.Advance(1);
                 }
 
-                var flushed = await _body.FlushAsync(_callerGone);
+                FlushResult flushed;
+                try
+                {
+                    flushed = await _body.FlushAsync(_callerGone);
+                }
+                catch (IOException e)
+                {
+                    throw new DecodeStreamClosedException(e);
+                }
+
                 Flushes++;
                 if (flushed.IsCanceled || flushed.IsCompleted)
                 {
-                    throw new OperationCanceledException("the caller closed the decode stream", _callerGone);
+                    throw new DecodeStreamClosedException(null);
                 }
             }
         }
@@ -107,3 +116,10 @@ public sealed class DecodeStreamWriter : IAsyncDisposable
         await _json.DisposeAsync();
     }
 }
+
+/// <summary>
+/// The caller's end of a decode stream closed (the connection reset or the response completed) before the request's
+/// own cancellation was signalled: the caller is gone just the same.
+/// </summary>
+public sealed class DecodeStreamClosedException(Exception? inner)
+    : IOException("the caller closed the decode stream", inner);

@@ -136,9 +136,10 @@ public sealed class DecodeWorker(
             error = deadline.IsCancellationRequested ? WorkerError.DeadlineExceeded : "aborted";
             await emit(DecodeStreamEvent.ForDone(FinishReason.Abort, request.PromptTokenIds.Count, completion, request.CachedTokens));
         }
-        catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
+        catch (Exception e) when ((e is OperationCanceledException && callerGone.IsCancellationRequested) || e is DecodeStreamClosedException)
         {
-            // The caller went away or asked to abort; the engine has already dropped the sequence.
+            // The caller went away or asked to abort (its stream may report it before its token does); the engine
+            // drops the sequence when the generation stops being read.
             finish = FinishReason.Abort;
             error = "aborted";
         }

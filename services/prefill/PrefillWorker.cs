@@ -42,17 +42,30 @@ public sealed class PrefillWorker(
             var prefills = runnable.Select(i => new PrefillRequest(
                 request.Sequences[i].RequestId, request.Sequences[i].PromptTokenIds, request.Sequences[i].Sampling.ToEngine())).ToArray();
             var statsBefore = engine.Stats;
-            var clock = System.Diagnostics.Stopwatch.GetTimestamp();
-            var outputs = await engine.PrefillAsync(prefills, cancellationToken);
-            times.Lap("engine", clock);
-            metrics.PromptTokens.Inc(promptTokens);
-            load.AddTokens(promptTokens);
 
-            // The engine thread serialises exports anyway; one at a time keeps staging memory use to one payload.
-            for (var k = 0; k < runnable.Count; k++)
+            // kv-transfer allocates the first sequence's staging while the engine computes (an export's size follows
+            // from the prompt length alone), and each later one while the sequence before it exports: the control
+            // round trip leaves the path to the first token, and at most two uncommitted payloads are held at once.
+            var allocation = AllocateAsync(engine, request.Sequences[runnable[0]], cancellationToken);
+            try
             {
-                var sequence = request.Sequences[runnable[k]];
-                results[runnable[k]] = await PublishAsync(engine, sequence, outputs[k], times, cancellationToken);
+                var clock = System.Diagnostics.Stopwatch.GetTimestamp();
+                var outputs = await engine.PrefillAsync(prefills, cancellationToken);
+                times.Lap("engine", clock);
+                metrics.PromptTokens.Inc(promptTokens);
+                load.AddTokens(promptTokens);
+
+                // The engine thread serialises exports anyway.
+                for (var k = 0; k < runnable.Count; k++)
+                {
+                    var mine = allocation;
+                    allocation = k + 1 < runnable.Count ? AllocateAsync(engine, request.Sequences[runnable[k + 1]], cancellationToken) : null;
+                    results[runnable[k]] = await PublishAsync(engine, request.Sequences[runnable[k]], outputs[k], mine!, times, cancellationToken);
+                }
+            }
+            finally
+            {
+                await DiscardAsync(allocation); // left over when the engine or an export threw
             }
 
             Log.BatchDone(logger, request.BatchId, runnable.Count, promptTokens, engine.Stats.PrefixCacheHits - statsBefore.PrefixCacheHits);
@@ -62,11 +75,12 @@ public sealed class PrefillWorker(
     }
 
     private async Task<PrefillSequenceResult> PublishAsync(
-        InferenceEngine engine, PrefillSequence sequence, PrefillResult output, PrefillStageTimes times, CancellationToken cancellationToken)
+        InferenceEngine engine, PrefillSequence sequence, PrefillResult output, Task<KvWriter> allocation, PrefillStageTimes times, CancellationToken cancellationToken)
     {
         var first = output.FirstToken.ToSample(sequence.Sampling);
         if (output.Kv is not { } kv)
         {
+            await DiscardAsync(allocation); // finished at its first token: nothing to hand over
             return new PrefillSequenceResult
             {
                 RequestId = sequence.RequestId,
@@ -79,7 +93,7 @@ public sealed class PrefillWorker(
 
         try
         {
-            var handle = await ExportAsync(engine, sequence, kv, times, cancellationToken);
+            var handle = await ExportAsync(engine, kv, allocation, times, cancellationToken);
             return new PrefillSequenceResult
             {
                 RequestId = sequence.RequestId,
@@ -103,16 +117,44 @@ public sealed class PrefillWorker(
         }
     }
 
+    /// <summary>Allocates staging for the whole prompt's KV, which is what the engine's handle will hold.</summary>
+    private Task<KvWriter> AllocateAsync(InferenceEngine engine, PrefillSequence sequence, CancellationToken cancellationToken)
+    {
+        var tokens = sequence.PromptTokenIds.Count;
+        var layout = KvLayouts.For(engine, tokens, engine.ExportSize(tokens));
+        var hashes = PrefixBlockHash.Chain(sequence.PromptTokenIds as int[] ?? [.. sequence.PromptTokenIds], layout.BlockSize).Select(PrefixBlockHash.ToHex).ToArray();
+        return kvTransfer.AllocateAsync(layout, hashes, cancellationToken);
+    }
+
+    /// <summary>Gives an allocation that will not be written back to kv-transfer (its lease frees it if this fails).</summary>
+    private static async Task DiscardAsync(Task<KvWriter>? allocation)
+    {
+        if (allocation is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await (await allocation).DisposeAsync();
+        }
+        catch (Exception e) when (e is KvTransferException or HttpRequestException or InvalidDataException or OperationCanceledException)
+        {
+            // Failed or cancelled allocations hold nothing; a failed release is left to the lease.
+        }
+    }
+
     private async Task<string> ExportAsync(
-        InferenceEngine engine, PrefillSequence sequence, EngineKvHandle kv, PrefillStageTimes times, CancellationToken cancellationToken)
+        InferenceEngine engine, EngineKvHandle kv, Task<KvWriter> allocation, PrefillStageTimes times, CancellationToken cancellationToken)
     {
         var clock = System.Diagnostics.Stopwatch.GetTimestamp();
-        var size = await engine.ExportSizeAsync(kv, cancellationToken);
-        var layout = KvLayouts.For(engine, kv.Tokens, size);
-        var hashes = PrefixBlockHash.Chain(sequence.PromptTokenIds.Take(kv.Tokens).ToArray(), layout.BlockSize).Select(PrefixBlockHash.ToHex).ToArray();
-        clock = times.Lap("export-size", clock);
-        await using var writer = await kvTransfer.AllocateAsync(layout, hashes, cancellationToken);
-        clock = times.Lap("kv-allocate", clock);
+        await using var writer = await allocation;
+        clock = times.Lap("kv-allocate", clock); // what is left of the allocation once the engine is done
+        if (engine.ExportSize(kv.Tokens) != writer.Length)
+        {
+            throw new InvalidDataException($"the engine holds KV for {kv.Tokens} tokens ({engine.ExportSize(kv.Tokens)} bytes) but {writer.Length} bytes were allocated");
+        }
+
         var written = await engine.ExportKvAsync(kv, writer.Address, writer.Length, cancellationToken);
         clock = times.Lap("kv-export", clock);
         var committed = await writer.CommitAsync(cancellationToken, written);

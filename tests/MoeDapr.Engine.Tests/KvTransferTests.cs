@@ -21,6 +21,8 @@ public sealed class KvTransferTests
         await using var decode = await TinyModels.EngineAsync(family, TinyModels.Options() with { NumBlocks = 128 });
         var first = (await prefill.PrefillAsync([new PrefillRequest("remote", prompt, sampling)]))[0];
         var size = await prefill.ExportSizeAsync(first.Kv!);
+        Assert.Equal(prompt.Length, first.Kv!.Tokens);
+        Assert.Equal(size, prefill.ExportSize(prompt.Length)); // known before the prefill runs: prefill allocates staging meanwhile
         var buffer = Marshal.AllocHGlobal((nint)size);
         try
         {

@@ -82,4 +82,22 @@ public sealed class DecodeStreamWriterTests
 
         Assert.IsAssignableFrom<OperationCanceledException>(failure);
     }
+
+    [Fact]
+    public async Task CompleteAsync_ReaderClosedBeforeTheCallerTokenFires_ThrowsStreamClosed()
+    {
+        var pipe = new Pipe();
+        using var callerGone = new CancellationTokenSource();
+        await using var writer = new DecodeStreamWriter(pipe.Writer, 8, callerGone.Token);
+        await pipe.Reader.CompleteAsync(); // the connection ends; the request's token has not been cancelled yet
+
+        var failure = await Record.ExceptionAsync(async () =>
+        {
+            await writer.EmitAsync(Token(0));
+            await writer.CompleteAsync();
+        });
+
+        Assert.IsType<DecodeStreamClosedException>(failure);
+        Assert.False(callerGone.IsCancellationRequested);
+    }
 }

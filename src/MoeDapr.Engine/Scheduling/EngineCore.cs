@@ -464,6 +464,9 @@ internal sealed class EngineCore : IDisposable
     }
 
     /// <summary>Bytes an export of <paramref name="handle"/> needs.</summary>
+    /// <summary>The payload header of a <paramref name="tokens"/>-token export; depends on the configuration only (any thread).</summary>
+    public Contracts.KvTransfer.KvPayloadHeader KvHeaderFor(int tokens) => _cache.HeaderFor(tokens);
+
     public long ExportSize(KvHandle handle) =>
         _handles.TryGetValue(handle.Id, out var held)
             ? _cache.HeaderFor(held.Tokens.Length).PayloadBytes

@@ -171,13 +171,24 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
                 new PrefillSequence { RequestId = "bad", PromptTokenIds = [1, 100000], Sampling = Greedy(4) },
             ],
         };
+        var stagingBefore = await StagingInUseAsync();
         using var response = await stack.Http.PostAsJsonAsync(new Uri(stack.Prefill, WorkerMethods.PrefillBatch), request, ContractJson.Options);
         var body = await response.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(body!.Results[0].Error);
         Assert.Equal(FinishReason.Length, body.Results[0].FinishReason); // maxTokens 1: done at prefill, no KV kept
+        Assert.Null(body.Results[0].KvHandle);
         Assert.Equal(WorkerError.InvalidRequest, body.Results[1].Error?.Code);
+        // Staging allocated while the engine computed is given back when the sequence ends at its first token.
+        Assert.Equal(stagingBefore, await StagingInUseAsync());
+    }
+
+    private async Task<double> StagingInUseAsync()
+    {
+        var text = await stack.Http.GetStringAsync(new Uri(stack.KvTransfer, "metrics"));
+        var line = text.Split('\n').Single(l => l.StartsWith("moedapr_kv_transfer_staging_bytes_in_use ", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact]
@@ -195,7 +206,7 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var timing = string.Join(", ", response.Headers.GetValues("Server-Timing"));
         var stages = timing.Split(',', StringSplitOptions.TrimEntries).Select(part => part.Split(';')[0]).ToArray();
-        Assert.Equal(["engine", "export-size", "kv-allocate", "kv-export", "kv-commit", "engine-release"], stages);
+        Assert.Equal(["engine", "kv-allocate", "kv-export", "kv-commit", "engine-release"], stages);
         Assert.All(timing.Split(',', StringSplitOptions.TrimEntries), part => Assert.Matches(@";dur=\d+\.\d{2}$", part));
     }
 
