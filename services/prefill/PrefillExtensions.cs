@@ -1,94 +1,25 @@
-using System.Text.Json.Serialization;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
-using MoeDapr.Contracts;
-using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.Engine;
 
 namespace MoeDapr.Prefill;
 
-/// <summary>Wiring of the prefill worker: options, the engine host, kv-transfer client, metrics, load publishing.</summary>
+/// <summary>Wiring of the prefill worker: what every engine worker has (<see cref="EngineWorkerExtensions"/>), its metrics, load meter and load publishing.</summary>
 public static class PrefillExtensions
 {
     public static IHostApplicationBuilder AddPrefillServices(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        var configuration = builder.Configuration;
-        services.AddOptions<PrefillOptions>()
-            .Configure(o =>
-            {
-                configuration.GetSection(PrefillOptions.WorkerSection).Bind(o);
-                o.ModelPath = configuration["Model:Path"] ?? string.Empty;
-                o.ModelName = configuration["Model:Name"] ?? string.Empty;
-                if (configuration["Worker:AppId"] is null && configuration["APP_ID"] is { Length: > 0 } appId)
-                {
-                    o.AppId = appId;
-                }
-            })
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PrefillOptions>, PrefillOptionsValidator>());
-        services.TryAddSingleton(_ => BindEngineOptions(configuration));
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull);
-        services.AddProblemDetails();
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp => new ModelLocation(sp.GetRequiredService<IOptions<PrefillOptions>>().Value.ModelPath));
-        services.TryAddSingleton<EngineHost>();
-        services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        builder.AddEngineWorker<PrefillOptions, PrefillOptionsValidator>();
         services.TryAddSingleton<LoadMeter>();
         services.TryAddSingleton<PrefillMetrics>();
         services.TryAddSingleton<PrefillWorker>();
-        services.AddHttpClient(AppIds.KvTransfer, (sp, http) => http.BaseAddress = KvTransferControlUri(sp.GetRequiredService<IOptions<PrefillOptions>>().Value, configuration));
-        services.TryAddSingleton(sp =>
-        {
-            var settings = sp.GetRequiredService<IOptions<PrefillOptions>>().Value;
-            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(AppIds.KvTransfer);
-            return new KvTransferClient(new KvTransferHttpControl(http), new KvTransferClientOptions
-            {
-                HostId = settings.HostId,
-                Requester = settings.AppId,
-                UseSharedMemory = settings.UseSharedMemory,
-            });
-        });
         services.AddHostedService<LoadSnapshotPublisher>();
-        services.AddHealthChecks().AddCheck<EngineHost>("model", tags: ["ready"]);
         return builder;
     }
 
     public static WebApplication UsePrefill(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseEngineWorker();
         app.MapPrefillApi();
         return app;
-    }
-
-    /// <summary>The engine settings from the <c>Engine</c> section, validated (the message names the setting).</summary>
-    internal static EngineOptions BindEngineOptions(IConfiguration configuration)
-    {
-        var options = configuration.GetSection("Engine").Get<EngineOptions>() ?? new EngineOptions();
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw new OptionsValidationException("Engine", typeof(EngineOptions), ["Engine:" + e.Message.Replace("EngineOptions.", string.Empty, StringComparison.Ordinal)]);
-        }
-
-        return options;
-    }
-
-    /// <summary><c>Worker:KvTransferUrl</c>, or kv-transfer's methods through the Dapr sidecar.</summary>
-    private static Uri KvTransferControlUri(PrefillOptions options, IConfiguration configuration)
-    {
-        if (options.KvTransferUrl.Length > 0)
-        {
-            return new Uri(options.KvTransferUrl.TrimEnd('/') + "/");
-        }
-
-        var sidecar = configuration["DAPR_HTTP_ENDPOINT"] is { Length: > 0 } endpoint
-            ? endpoint.TrimEnd('/')
-            : $"http://127.0.0.1:{configuration["DAPR_HTTP_PORT"] ?? "3500"}";
-        return new Uri($"{sidecar}/v1.0/invoke/{AppIds.KvTransfer}/method/");
     }
 }

@@ -22,7 +22,7 @@ public static class DecodeEplbExtensions
         if (settings.RedundantExperts is { } redundant and >= 0)
         {
             // Eplb:RedundantExperts (ep_num_redundant_experts) sizes the engine's physical expert slots.
-            services.Replace(ServiceDescriptor.Singleton(_ => DecodeExtensions.BindEngineOptions(configuration) with { RedundantExperts = redundant }));
+            services.Replace(ServiceDescriptor.Singleton(_ => EngineWorkerExtensions.BindEngineOptions(configuration) with { RedundantExperts = redundant }));
         }
 
         if (!settings.Enabled)

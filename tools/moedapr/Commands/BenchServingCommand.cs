@@ -444,6 +444,63 @@ internal static class BenchServingCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-14} streamed {streamed,6:F2} GB/s ({100 * streamed / copy,3:F0}% of copy): {payloads} payloads, a producer writing the next while a consumer reads the last (as prefill and decode run), median of 3 runs"));
         }
+
+        var (alone, each) = TwoCopiesAtOnce(source, destination, layout.PayloadBytes);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  two memory copies at once: {each:F2} GB/s each ({100 * each / alone:F0}% of one alone, {alone:F2} GB/s): a streamed transfer is a write and a read at once, so this is its ceiling here"));
+    }
+
+    /// <summary>
+    /// The memory system's share for two copies running at once on two threads, beside one copy alone (GB/s, medians
+    /// of 5 rounds): how far a machine's bandwidth lets a producer and a consumer overlap.
+    /// </summary>
+    private static (double Alone, double Each) TwoCopiesAtOnce(KvNativeBuffer source, KvNativeBuffer destination, long bytes)
+    {
+        using var otherSource = new KvNativeBuffer(bytes);
+        using var otherDestination = new KvNativeBuffer(bytes);
+        Fill(otherSource);
+        Fill(otherDestination);
+        var alone = new List<double>();
+        var each = new List<double>();
+        for (var round = 0; round < 6; round++)
+        {
+            var single = Time(() => Copy(source, destination, bytes));
+            var pair = PairSeconds();
+            if (round > 0)
+            {
+                alone.Add(bytes / 1e9 / single);
+                each.Add(bytes / 1e9 / pair);
+            }
+        }
+
+        return (Median(alone), Median(each));
+
+        // Both threads wait at the start line, so neither copy runs alone while the other thread is still starting.
+        double PairSeconds()
+        {
+            using var go = new ManualResetEventSlim();
+            var threads = new[] { (source, destination), (otherSource, otherDestination) }
+                .Select(pair => new Thread(() =>
+                {
+                    go.Wait();
+                    Copy(pair.Item1, pair.Item2, bytes);
+                }))
+                .ToArray();
+            foreach (var thread in threads)
+            {
+                thread.Start();
+            }
+
+            Thread.Sleep(20);
+            var start = Stopwatch.GetTimestamp();
+            go.Set();
+            foreach (var thread in threads)
+            {
+                thread.Join();
+            }
+
+            return Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
     }
 
     /// <summary>
