@@ -75,6 +75,21 @@ public sealed partial class KubernetesManifestTests
 
     [Theory]
     [MemberData(nameof(Variants))]
+    public void ModelServingDeployments_SetModelPath_TheSettingTheServicesRead(string variant)
+    {
+        var manifests = RenderedManifests.Render(variant);
+
+        // router, prefill and decode all bind the "Model" section (Model:Path); kv-transfer holds no model.
+        foreach (var app in new[] { "router", "prefill", "decode" })
+        {
+            var deployment = manifests.Deployments.Single(d => RenderedManifests.Annotation(d, "dapr.io/app-id") == app);
+            var env = RenderedManifests.AppContainer(deployment).Env ?? [];
+            Assert.Contains(env, e => e.Name == "Model__Path" && !string.IsNullOrEmpty(e.Value));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Variants))]
     public void Deployments_TokenSecrets_ReferencedByTheAppNotInlined(string variant)
     {
         var manifests = RenderedManifests.Render(variant);

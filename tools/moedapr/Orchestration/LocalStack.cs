@@ -116,7 +116,6 @@ public sealed class LocalStack : IAsyncDisposable
         }
 
         yaml.AppendLine("apps:");
-        var model = Path.GetFullPath(options.ModelDir);
         void AppendApp(string service, string appId, int port, (string Key, string Value)[] env)
         {
             sidecarPorts[appId] = ServiceProcess.FreePort();
@@ -139,7 +138,7 @@ public sealed class LocalStack : IAsyncDisposable
 
         if (options.IncludeRouter)
         {
-            AppendApp("router", "router", options.Port, [("Router__Model__Path", model)]);
+            AppendApp("router", "router", options.Port, []);
         }
 
         var path = Path.Combine(workDir, "moedapr-up.yaml");
