@@ -12,7 +12,11 @@ public sealed class LiveRebalanceTests
     {
         RequestId = $"{prefix}-{i}",
         PromptTokens = TinyMoe.Prompt(9 + i, i),
-        Sampling = i % 2 == 0 ? SamplingParams.Greedy(80) : new SamplingParams { Temperature = 0.8, Seed = (ulong)(5 + i), MaxTokens = 80 },
+        // Long enough (and never cut short by EOS) that a plan applied after the first tokens lands while they run,
+        // even when a busy machine makes the move slow.
+        Sampling = i % 2 == 0
+            ? SamplingParams.Greedy(400) with { IgnoreEos = true }
+            : new SamplingParams { Temperature = 0.8, Seed = (ulong)(5 + i), MaxTokens = 400, IgnoreEos = true },
     };
 
     [Theory]
