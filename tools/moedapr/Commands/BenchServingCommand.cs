@@ -29,7 +29,12 @@ internal static class BenchServingCommand
         };
         var promptLength = new Option<int>("--prompt-len") { Description = "Prompt tokens per request.", DefaultValueFactory = _ => 512 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Output tokens per request.", DefaultValueFactory = _ => 32 };
-        var requests = new Option<int>("--requests") { Description = "Timed requests per path (run one at a time).", DefaultValueFactory = _ => 5 };
+        var requests = new Option<int>("--requests")
+        {
+            // The ratios are medians of per-round ratios; on a shared machine a handful of rounds leaves them to chance.
+            Description = "Timed requests per path (run one at a time).",
+            DefaultValueFactory = _ => 20,
+        };
         var warmUp = new Option<int>("--warmup")
         {
             // The services and this process start in tier-0 JIT code and recompile their hot methods in the background
