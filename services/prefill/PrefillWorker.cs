@@ -120,8 +120,7 @@ public sealed class PrefillWorker(
     /// <summary>Allocates staging for the whole prompt's KV, which is what the engine's handle will hold.</summary>
     private Task<KvWriter> AllocateAsync(InferenceEngine engine, PrefillSequence sequence, CancellationToken cancellationToken)
     {
-        var tokens = sequence.PromptTokenIds.Count;
-        var layout = KvLayouts.For(engine, tokens, engine.ExportSize(tokens));
+        var layout = KvBlockLayout.FromHeader(engine.ExportHeader(sequence.PromptTokenIds.Count));
         var hashes = PrefixBlockHash.Chain(sequence.PromptTokenIds as int[] ?? [.. sequence.PromptTokenIds], layout.BlockSize).Select(PrefixBlockHash.ToHex).ToArray();
         return kvTransfer.AllocateAsync(layout, hashes, cancellationToken);
     }
@@ -150,9 +149,10 @@ public sealed class PrefillWorker(
         var clock = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var writer = await allocation;
         clock = times.Lap("kv-allocate", clock); // what is left of the allocation once the engine is done
-        if (engine.ExportSize(kv.Tokens) != writer.Length)
+        var needed = engine.ExportHeader(kv.Tokens).PayloadBytes;
+        if (needed != writer.Length)
         {
-            throw new InvalidDataException($"the engine holds KV for {kv.Tokens} tokens ({engine.ExportSize(kv.Tokens)} bytes) but {writer.Length} bytes were allocated");
+            throw new InvalidDataException($"the engine holds KV for {kv.Tokens} tokens ({needed} bytes) but {writer.Length} bytes were allocated");
         }
 
         var written = await engine.ExportKvAsync(kv, writer.Address, writer.Length, cancellationToken);

@@ -271,17 +271,17 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     public Task<long> ExportKvAsync(KvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
         InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
 
-    /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
     /// <summary>
-    /// Bytes of the export of a <paramref name="tokens"/>-token sequence (what <see cref="ExportSizeAsync"/> answers
-    /// for a handle of that many tokens), known before the prefill runs and without a trip to the engine thread.
+    /// The header (layout, dtype and payload size) of the export of a <paramref name="tokens"/>-token sequence, known
+    /// before the prefill runs and without a trip to the engine thread.
     /// </summary>
-    public long ExportSize(int tokens)
+    public Contracts.KvTransfer.KvPayloadHeader ExportHeader(int tokens)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
-        return (_core ?? throw new InvalidOperationException("the engine has not started")).KvHeaderFor(tokens).PayloadBytes;
+        return (_core ?? throw new InvalidOperationException("the engine has not started")).KvHeaderFor(tokens);
     }
 
+    /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
     public Task<long> ExportSizeAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
         Invoke(core => core.ExportSize(handle), cancellationToken);
 

@@ -22,7 +22,7 @@ public sealed class KvTransferTests
         var first = (await prefill.PrefillAsync([new PrefillRequest("remote", prompt, sampling)]))[0];
         var size = await prefill.ExportSizeAsync(first.Kv!);
         Assert.Equal(prompt.Length, first.Kv!.Tokens);
-        Assert.Equal(size, prefill.ExportSize(prompt.Length)); // known before the prefill runs: prefill allocates staging meanwhile
+        Assert.Equal(size, prefill.ExportHeader(prompt.Length).PayloadBytes); // known before the prefill runs: prefill allocates staging meanwhile
         var buffer = Marshal.AllocHGlobal((nint)size);
         try
         {

@@ -156,21 +156,33 @@ internal sealed class ExpertShards : IDisposable
     {
         var parts = new List<Tensor>();
         long local = 0;
-        for (var j = 0; j < _slotsPerRank; j++)
+        foreach (var (j, c) in ActiveSlots(r, counts))
         {
-            var slot = (r * _slotsPerRank) + j;
-            var c = counts[slot];
-            if (c == 0)
-            {
-                continue;
-            }
-
-            _expertTokens[_phy2Log[slot]] += c;
             parts.Add(GatedMlp.Apply(rankInput.narrow(0, local, c), _gateUpSlots[r][j], _downSlots[r][j], _intermediate));
             local += c;
         }
 
         return parts.Count == 1 ? parts[0] : cat(parts, 0);
+    }
+
+    /// <summary>
+    /// The slots of rank <paramref name="r"/> that got tokens this step, as (slot within the rank, rows), in slot order;
+    /// counts those rows to the slots' experts.
+    /// </summary>
+    private List<(int Slot, long Rows)> ActiveSlots(int r, long[] counts)
+    {
+        var active = new List<(int, long)>(_slotsPerRank);
+        for (var j = 0; j < _slotsPerRank; j++)
+        {
+            var slot = (r * _slotsPerRank) + j;
+            if (counts[slot] > 0)
+            {
+                _expertTokens[_phy2Log[slot]] += counts[slot];
+                active.Add((j, counts[slot]));
+            }
+        }
+
+        return active;
     }
 
     /// <summary>
@@ -182,16 +194,8 @@ internal sealed class ExpertShards : IDisposable
         var rows = new List<long>(_slotsPerRank);
         var gateUp = new List<Tensor>(_slotsPerRank);
         var down = new List<Tensor>(_slotsPerRank);
-        for (var j = 0; j < _slotsPerRank; j++)
+        foreach (var (j, c) in ActiveSlots(r, counts))
         {
-            var slot = (r * _slotsPerRank) + j;
-            var c = counts[slot];
-            if (c == 0)
-            {
-                continue;
-            }
-
-            _expertTokens[_phy2Log[slot]] += c;
             rows.Add(c);
             gateUp.Add(_gateUpSlots[r][j]);
             down.Add(_downSlots[r][j]);

@@ -463,13 +463,13 @@ internal sealed class EngineCore : IDisposable
         return _cache.Export(held.Blocks, held.Tokens.Length, destination, length);
     }
 
-    /// <summary>Bytes an export of <paramref name="handle"/> needs.</summary>
     /// <summary>The payload header of a <paramref name="tokens"/>-token export; depends on the configuration only (any thread).</summary>
     public Contracts.KvTransfer.KvPayloadHeader KvHeaderFor(int tokens) => _cache.HeaderFor(tokens);
 
+    /// <summary>Bytes an export of <paramref name="handle"/> needs.</summary>
     public long ExportSize(KvHandle handle) =>
         _handles.TryGetValue(handle.Id, out var held)
-            ? _cache.HeaderFor(held.Tokens.Length).PayloadBytes
+            ? KvHeaderFor(held.Tokens.Length).PayloadBytes
             : throw new ArgumentException($"KV handle {handle.Id} is unknown, expired or released", nameof(handle));
 
     /// <summary>Copies a KV payload for <paramref name="tokens"/> into fresh blocks and returns a handle to them.</summary>

@@ -222,35 +222,17 @@ internal static class BenchServingCommand
     private static async Task<(double Ttft, double Tpot)> InProcessAsync(
         InferenceEngine engine, int r, int[] prompt, SamplingParams sampling, Timings timings, bool record, CancellationToken cancellationToken)
     {
-        var start = Stopwatch.GetTimestamp();
-        double first = 0;
-        double second = 0;
-        var count = 0;
+        var clock = new TokenClock();
         var request = new GenerateRequest { RequestId = "local-" + r.ToString(CultureInfo.InvariantCulture), PromptTokens = prompt, Sampling = Map(sampling) };
         await foreach (var output in engine.GenerateAsync(request, cancellationToken))
         {
             if (output.TokenId >= 0)
             {
-                if (count == 0)
-                {
-                    first = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-                else if (count == 1)
-                {
-                    second = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-
-                count++;
+                clock.Token();
             }
         }
 
-        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        if (record && count > 2)
-        {
-            timings.AddSteady((total - second) / (count - 2));
-        }
-
-        return (first, (total - first) / (count - 1));
+        return clock.Finish(record ? timings : null);
     }
 
     /// <summary>
@@ -261,7 +243,7 @@ internal static class BenchServingCommand
         HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, Timings? timings, Stages? stages, CancellationToken cancellationToken)
     {
         var id = "bench-" + r.ToString(CultureInfo.InvariantCulture);
-        var start = Stopwatch.GetTimestamp();
+        var clock = new TokenClock();
         using var prefillAnswer = await http.PostAsJsonAsync(new Uri(workers.Prefill, WorkerMethods.PrefillBatch), new PrefillBatchRequest
         {
             BatchId = id,
@@ -274,7 +256,7 @@ internal static class BenchServingCommand
         }
 
         var result = (await prefillAnswer.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options, cancellationToken))!.Results[0];
-        var first = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        clock.Token(); // prefill's first token
         if (result.Error is { } error)
         {
             throw new InvalidOperationException($"prefill failed: {error.Code}: {error.Message}");
@@ -290,18 +272,11 @@ internal static class BenchServingCommand
         using var decodeAnswer = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         decodeAnswer.EnsureSuccessStatusCode();
         await using var body = await decodeAnswer.Content.ReadAsStreamAsync(cancellationToken);
-        var count = 1;
-        double decodeFirst = 0;
         await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
         {
             if (e.Kind == DecodeEventKind.Token)
             {
-                if (count == 1)
-                {
-                    decodeFirst = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-
-                count++;
+                clock.Token();
             }
             else if (e.Kind == DecodeEventKind.Error)
             {
@@ -309,14 +284,12 @@ internal static class BenchServingCommand
             }
         }
 
-        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        if (timings is not null && count > 2)
+        if (timings is not null && clock.Count > 2)
         {
-            timings.AddSteady((total - decodeFirst) / (count - 2));
-            timings.AddDecodeFirst(decodeFirst - first);
+            timings.AddDecodeFirst(clock.Second - clock.First);
         }
 
-        return (first, (total - first) / (count - 1));
+        return clock.Finish(timings);
     }
 
     /// <summary>One request to decode alone (it prefills locally and streams): isolates the process and stream from the KV hop.</summary>
@@ -324,7 +297,7 @@ internal static class BenchServingCommand
         HttpClient http, WorkerProcesses workers, int r, int[] prompt, SamplingParams sampling, Timings? timings, CancellationToken cancellationToken)
     {
         var id = "alone-" + r.ToString(CultureInfo.InvariantCulture);
-        var start = Stopwatch.GetTimestamp();
+        var clock = new TokenClock();
         using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(workers.Decode, WorkerMethods.DecodeGenerate))
         {
             Content = JsonContent.Create(new DecodeRequest { RequestId = id, PromptTokenIds = prompt, Sampling = sampling }, options: ContractJson.Options),
@@ -332,9 +305,6 @@ internal static class BenchServingCommand
         using var answer = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         answer.EnsureSuccessStatusCode();
         await using var body = await answer.Content.ReadAsStreamAsync(cancellationToken);
-        var count = 0;
-        double first = 0;
-        double second = 0;
         await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
         {
             if (e.Kind == DecodeEventKind.Error)
@@ -344,26 +314,11 @@ internal static class BenchServingCommand
 
             if (e.Kind == DecodeEventKind.Token)
             {
-                if (count == 0)
-                {
-                    first = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-                else if (count == 1)
-                {
-                    second = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                }
-
-                count++;
+                clock.Token();
             }
         }
 
-        var total = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        if (timings is not null && count > 2)
-        {
-            timings.AddSteady((total - second) / (count - 2));
-        }
-
-        return (first, (total - first) / (count - 1));
+        return clock.Finish(timings);
     }
 
     /// <summary>Write and read rates on both planes, each beside a memory copy of the same size timed in the same round.</summary>
@@ -608,6 +563,48 @@ internal static class BenchServingCommand
     {
         var sorted = values.Order().ToList();
         return string.Create(CultureInfo.InvariantCulture, $"{sorted[sorted.Count / 4]:F2}–{sorted[3 * sorted.Count / 4]:F2}");
+    }
+
+    /// <summary>When one request's tokens arrived (seconds since it was sent): the first, the second, and the count.</summary>
+    private sealed class TokenClock
+    {
+        private readonly long _start = Stopwatch.GetTimestamp();
+
+        public int Count { get; private set; }
+
+        public double First { get; private set; }
+
+        public double Second { get; private set; }
+
+        public void Token()
+        {
+            var now = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+            if (Count == 0)
+            {
+                First = now;
+            }
+            else if (Count == 1)
+            {
+                Second = now;
+            }
+
+            Count++;
+        }
+
+        /// <summary>
+        /// TTFT and TPOT (from the first token to the last); adds the steady inter-token time (after the second token)
+        /// to <paramref name="steady"/> when given and there were more than two tokens.
+        /// </summary>
+        public (double Ttft, double Tpot) Finish(Timings? steady)
+        {
+            var total = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+            if (steady is not null && Count > 2)
+            {
+                steady.AddSteady((total - Second) / (Count - 2));
+            }
+
+            return (First, (total - First) / (Count - 1));
+        }
     }
 
     /// <summary>Per-request figures of one path, in round order; medians on read.</summary>
