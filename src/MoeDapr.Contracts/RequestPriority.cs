@@ -15,34 +15,3 @@ public enum RequestPriority
     [JsonStringEnumMemberName("low")]
     Low = 2,
 }
-
-/// <summary>Why a sequence ended.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<FinishReason>))]
-public enum FinishReason
-{
-    /// <summary>An EOS token, a stop token id or a stop string.</summary>
-    [JsonStringEnumMemberName("stop")]
-    Stop,
-
-    /// <summary><see cref="SamplingParams.MaxTokens"/> reached.</summary>
-    [JsonStringEnumMemberName("length")]
-    Length,
-
-    /// <summary>Cancelled by the caller or past its deadline.</summary>
-    [JsonStringEnumMemberName("abort")]
-    Abort,
-}
-
-/// <summary>The role a worker plays; carried by its load snapshots.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<WorkerRole>))]
-public enum WorkerRole
-{
-    [JsonStringEnumMemberName("prefill")]
-    Prefill,
-
-    [JsonStringEnumMemberName("decode")]
-    Decode,
-
-    [JsonStringEnumMemberName("kv-transfer")]
-    KvTransfer,
-}

@@ -84,37 +84,3 @@ public sealed record SamplingParams
         return null;
     }
 }
-
-/// <summary>One token's log-probability.</summary>
-public sealed record TokenLogprob(int TokenId, float Logprob);
-
-/// <summary>A sampled token with its log-probability and alternatives when <see cref="SamplingParams.Logprobs"/> asked for them.</summary>
-public sealed record TokenSample
-{
-    public required int TokenId { get; init; }
-
-    /// <summary>Natural-log probability of <see cref="TokenId"/> under the processed distribution; null when not requested.</summary>
-    public float? Logprob { get; init; }
-
-    /// <summary>The most likely tokens, best first (k = <see cref="SamplingParams.Logprobs"/>); null when not requested.</summary>
-    public IReadOnlyList<TokenLogprob>? TopLogprobs { get; init; }
-}
-
-/// <summary>A machine-readable error a worker returns for one sequence or a whole call.</summary>
-public sealed record WorkerError(string Code, string Message)
-{
-    /// <summary>The worker is out of capacity; try another one later (the router marks it saturated).</summary>
-    public const string Saturated = "saturated";
-
-    /// <summary>The KV handle is unknown or its lease expired.</summary>
-    public const string KvNotFound = "kv_not_found";
-
-    /// <summary>The request is malformed; retrying elsewhere will not help.</summary>
-    public const string InvalidRequest = "invalid_request";
-
-    /// <summary>The deadline passed before the work finished.</summary>
-    public const string DeadlineExceeded = "deadline_exceeded";
-
-    /// <summary>Anything else (engine failure, transfer failure); another worker may succeed.</summary>
-    public const string Internal = "internal";
-}

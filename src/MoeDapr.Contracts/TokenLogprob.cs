@@ -1,0 +1,4 @@
+namespace MoeDapr.Contracts;
+
+/// <summary>One token's log-probability.</summary>
+public sealed record TokenLogprob(int TokenId, float Logprob);
