@@ -98,8 +98,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             torch.set_num_threads(options.Threads);
         }
 
-        SmallRowsLinear.Threads = torch.get_num_threads();
-
         var device = options.ResolveDevice();
         var dtype = options.ResolveDtype(device);
         var ranks = options.ExpertParallelDevices.Count > 0
@@ -121,6 +119,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             RankDevices = ranks,
             ExpertSlots = slots,
             MaxPositions = maxLength,
+            KernelThreads = torch.get_num_threads(),
         });
         var blocks = options.NumBlocks > 0 ? options.NumBlocks : PagedKvCache.BlocksForBytes(config, options.BlockSize, dtype, options.KvCacheBytes);
         var cache = new PagedKvCache(config, blocks, options.BlockSize, dtype, device);

@@ -1,4 +1,5 @@
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.Engine.Kernels;
 using MoeDapr.Model;
 using static TorchSharp.torch;
 
@@ -17,9 +18,11 @@ internal sealed class GroupedQueryAttention : IAttentionLayer
     private readonly int _heads;
     private readonly int _kvHeads;
     private readonly int _headDim;
+    private readonly RowLinear _linear;
 
-    public GroupedQueryAttention(ModelConfig config, int layer, IWeightSource weights, ScalarType dtype, Device device)
+    public GroupedQueryAttention(ModelConfig config, int layer, IWeightSource weights, ScalarType dtype, Device device, RowLinear linear)
     {
+        _linear = linear;
         _heads = config.NumHeads;
         _kvHeads = config.NumKvHeads;
         _headDim = config.HeadDim;
@@ -52,7 +55,7 @@ internal sealed class GroupedQueryAttention : IAttentionLayer
         var b = context.Sequences;
         var maxQ = context.MaxQuery;
         var groups = _heads / _kvHeads;
-        var qkv = RowLinear.Apply(x, _qkvWeight, _qkvBias); // [T, (H + 2 KV) * D]
+        var qkv = _linear.Apply(x, _qkvWeight, _qkvBias); // [T, (H + 2 KV) * D]
         var qk = qkv.narrow(1, 0, (_heads + _kvHeads) * _headDim).view(t, _heads + _kvHeads, _headDim);
         if (_qkNorm is not null)
         {
@@ -79,7 +82,7 @@ internal sealed class GroupedQueryAttention : IAttentionLayer
             .permute(0, 3, 1, 2, 4)
             .reshape(b * maxQ, _heads * _headDim)
             .index_select(0, context.OutputGather); // [T, H * D]
-        return RowLinear.Apply(merged, _outWeight);
+        return _linear.Apply(merged, _outWeight);
     }
 
     public void Dispose()

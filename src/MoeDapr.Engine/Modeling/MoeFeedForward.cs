@@ -1,4 +1,5 @@
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.Engine.Kernels;
 using MoeDapr.Model;
 using static TorchSharp.torch;
 
@@ -15,9 +16,11 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
     private readonly bool _normalize;
     private readonly GatedMlp? _shared;
     private readonly Tensor? _sharedGate; // [1, hidden]
+    private readonly RowLinear _linear;
 
-    public MoeFeedForward(ModelConfig config, int layer, IWeightSource weights, ScalarType dtype, Device device, ExpertShards experts)
+    public MoeFeedForward(ModelConfig config, int layer, IWeightSource weights, ScalarType dtype, Device device, ExpertShards experts, RowLinear linear)
     {
+        _linear = linear;
         var prefix = CheckpointSchema.MoePrefix(config, layer);
         long h = config.HiddenSize;
         _router = weights.Load(new($"{prefix}.gate.weight", [config.NumExperts, h]), dtype, device);
@@ -26,7 +29,7 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
         Experts = experts;
         if (config.SharedExpertIntermediateSize > 0)
         {
-            _shared = new GatedMlp(weights, $"{prefix}.shared_expert", h, config.SharedExpertIntermediateSize, dtype, device);
+            _shared = new GatedMlp(weights, $"{prefix}.shared_expert", h, config.SharedExpertIntermediateSize, dtype, device, linear);
             _sharedGate = weights.Load(new($"{prefix}.shared_expert_gate.weight", [1, h]), dtype, device);
         }
     }
@@ -39,7 +42,7 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
     public Tensor Forward(Tensor x)
     {
         var routingStart = Timings?.Start() ?? 0;
-        var probs = RowLinear.Apply(x, _router).to(ScalarType.Float32).softmax(-1); // [T, experts]
+        var probs = _linear.Apply(x, _router).to(ScalarType.Float32).softmax(-1); // [T, experts]
         var (weights, experts) = probs.topk(_topK, -1);
         if (_normalize)
         {
@@ -54,7 +57,7 @@ internal sealed class MoeFeedForward : IFeedForwardLayer
             return routed;
         }
 
-        var gate = RowLinear.Apply(x, _sharedGate!).sigmoid(); // [T, 1]
+        var gate = _linear.Apply(x, _sharedGate!).sigmoid(); // [T, 1]
         return routed + (gate * _shared.Forward(x));
     }
 

@@ -1,26 +1,10 @@
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.Engine.Kernels;
 using MoeDapr.Engine.Kv;
 using MoeDapr.Model;
 using static TorchSharp.torch;
 
 namespace MoeDapr.Engine.Modeling;
-
-/// <summary>Where and how the model's tensors live.</summary>
-public sealed record ModelPlacement
-{
-    public required Device Device { get; init; }
-
-    public required ScalarType Dtype { get; init; }
-
-    /// <summary>Device of each expert-parallel rank.</summary>
-    public required Device[] RankDevices { get; init; }
-
-    /// <summary>Physical expert slots per MoE layer (experts + redundant replicas), a multiple of the rank count.</summary>
-    public required int ExpertSlots { get; init; }
-
-    /// <summary>Longest position the RoPE tables cover.</summary>
-    public required int MaxPositions { get; init; }
-}
 
 /// <summary>
 /// A Mixtral / Qwen2-MoE / Qwen3-MoE decoder built from a <see cref="ModelConfig"/> and an
@@ -47,10 +31,16 @@ public sealed class MoeTransformer : IDisposable
                 $"expert slots ({placement.ExpertSlots}) must be at least the expert count ({config.NumExperts}) and a multiple of the EP size ({placement.RankDevices.Length})");
         }
 
+        if (placement.KernelThreads < 1)
+        {
+            throw new ArgumentException($"kernel threads ({placement.KernelThreads}) must be at least 1", nameof(placement));
+        }
+
         Config = config;
         Placement = placement;
         var dtype = placement.Dtype;
         var device = placement.Device;
+        Linear = new RowLinear(placement.KernelThreads);
         // Loaded weights are in no dispose scope; the engine builds the model outside any scope.
         long h = config.HiddenSize;
         _embedding = weights.Load(new(CheckpointSchema.Embedding, [config.VocabSize, h]), dtype, device);
@@ -68,19 +58,20 @@ public sealed class MoeTransformer : IDisposable
             var feedForwardNorm = new RmsNorm(weights.Load(new($"{p}.post_attention_layernorm.weight", [h]), dtype, device), config.RmsNormEps);
             IAttentionLayer attention = config.AttentionKind switch
             {
-                AttentionKind.GroupedQuery => new GroupedQueryAttention(config, l, weights, dtype, device),
+                AttentionKind.GroupedQuery => new GroupedQueryAttention(config, l, weights, dtype, device, Linear),
                 _ => throw new NotSupportedException($"attention kind {config.AttentionKind}"),
             };
             IFeedForwardLayer feedForward;
             if (config.FeedForwardKindOf(l) == FeedForwardKind.Moe)
             {
-                var shards = new ExpertShards(config, l, weights, dtype, device, placement.RankDevices, defaultPlacement) { Timings = Timings };
+                var slots = new ExpertSlots(config, l, weights, dtype, device, placement.RankDevices, defaultPlacement);
+                var shards = new ExpertShards(slots, Linear) { Timings = Timings };
                 _experts[l] = shards;
-                feedForward = new MoeFeedForward(config, l, weights, dtype, device, shards) { Timings = Timings };
+                feedForward = new MoeFeedForward(config, l, weights, dtype, device, shards, Linear) { Timings = Timings };
             }
             else
             {
-                feedForward = new GatedMlp(weights, $"{p}.mlp", h, config.DenseIntermediateSize, dtype, device);
+                feedForward = new GatedMlp(weights, $"{p}.mlp", h, config.DenseIntermediateSize, dtype, device, Linear);
             }
 
             _layers[l] = new DecoderLayer(attentionNorm, attention, feedForwardNorm, feedForward);
@@ -90,6 +81,9 @@ public sealed class MoeTransformer : IDisposable
     public ModelConfig Config { get; }
 
     public ModelPlacement Placement { get; }
+
+    /// <summary>This model's linear products, with its own kernel thread count.</summary>
+    internal RowLinear Linear { get; }
 
     /// <summary>Routing and per-rank expert time of the current step (engine thread only).</summary>
     internal MoeStepTimings Timings { get; }
@@ -115,7 +109,7 @@ public sealed class MoeTransformer : IDisposable
         }
 
         using var noGrad = no_grad();
-        using var cores = SmallRowsLinear.OwnCores(batch.Tokens.Length, Placement.Device, Placement.Dtype);
+        using var cores = Linear.OwnCores(batch.Tokens.Length, Placement.Device, Placement.Dtype);
         var context = new StepContext(batch, cache.BlockSize, Config.NumHeads / Config.NumKvHeads, _rope, Placement.Device);
         var x = _embedding.index_select(0, context.TokenIds); // [T, hidden]
         for (var l = 0; l < _layers.Length; l++)
@@ -124,7 +118,7 @@ public sealed class MoeTransformer : IDisposable
         }
 
         var last = _finalNorm.Forward(x.index_select(0, context.LastToken)); // [B, hidden]
-        return RowLinear.Apply(last, _lmHead).to(ScalarType.Float32).contiguous();
+        return Linear.Apply(last, _lmHead).to(ScalarType.Float32).contiguous();
     }
 
     public void Dispose()

@@ -5,7 +5,7 @@ using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MoeDapr.Engine.Modeling;
+namespace MoeDapr.Engine.Kernels;
 
 /// <summary>
 /// y = x Wᵀ (+ b) for the few fp32 rows of a decode step on the CPU, computed straight on the weight's memory
@@ -13,7 +13,9 @@ namespace MoeDapr.Engine.Modeling;
 /// with 2–32 rows); here each weight row is streamed once per block of input rows, the products of a 4 × 4 tile
 /// of (weight row, input row) pairs are accumulated in registers, and the output rows are split over threads.
 /// Every output element is summed in the same order whatever the row count, tile position or thread split,
-/// so a sequence gets bit-identical products alone or in a batch.
+/// so a sequence gets bit-identical products alone or in a batch. Stateless: the caller names the thread count of
+/// every product (a model's <see cref="RowLinear"/> carries its own), so engines in one process cannot change
+/// each other's.
 /// </summary>
 internal static unsafe class SmallRowsLinear
 {
@@ -35,37 +37,6 @@ internal static unsafe class SmallRowsLinear
     /// <summary>Whether this CPU has the instructions the kernel uses.</summary>
     public static bool IsSupported => Fma.IsSupported && Avx.IsSupported;
 
-    /// <summary>Threads a product is split over; set from the engine's intra-op thread count.</summary>
-    public static int Threads { get; set; } = Math.Max(1, Environment.ProcessorCount);
-
-    /// <summary>
-    /// For a step of <paramref name="tokens"/> rows whose linears all run here: until disposed, torch runs its own ops
-    /// on the calling thread only. An OpenMP worker keeps spinning for a while after each parallel region, and on a
-    /// small machine it would spin on the core this kernel's second thread needs. Null when nothing changes.
-    /// </summary>
-    public static IDisposable? OwnCores(long tokens, Device device, ScalarType dtype)
-    {
-        if (!IsSupported || device.type != DeviceType.CPU || dtype != ScalarType.Float32 || tokens > MaxRows || Threads <= 1)
-        {
-            return null;
-        }
-
-        var previous = torch.get_num_threads();
-        if (previous <= 1)
-        {
-            return null;
-        }
-
-        torch.set_num_threads(1);
-        return new TorchThreads(previous);
-    }
-
-    /// <summary>Gives torch back its thread count.</summary>
-    private sealed class TorchThreads(int count) : IDisposable
-    {
-        public void Dispose() => torch.set_num_threads(count);
-    }
-
     /// <summary>True when <see cref="Apply"/> can take these operands: CPU fp32, x [n ≤ MaxRows, in], contiguous weight [out, in].</summary>
     public static bool CanApply(Tensor x, Tensor weight, Tensor? bias) =>
         IsSupported
@@ -80,10 +51,10 @@ internal static unsafe class SmallRowsLinear
 
     private static bool IsSupportedInput(Tensor x) => x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32;
 
-    /// <summary>x: [n, in] (any strides); weight: [out, in] contiguous; bias: [out] → [n, out] contiguous.</summary>
-    public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias = null) => Apply(x, weight, bias, Threads);
-
-    /// <summary>As <see cref="Apply(Tensor, Tensor, Tensor?)"/>, split over at most <paramref name="threads"/> threads.</summary>
+    /// <summary>
+    /// x: [n, in] (any strides); weight: [out, in] contiguous; bias: [out] → [n, out] contiguous, split over at most
+    /// <paramref name="threads"/> threads.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, int threads)
     {
         if (!CanApply(x, weight, bias))

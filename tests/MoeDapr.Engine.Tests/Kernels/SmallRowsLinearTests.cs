@@ -1,8 +1,8 @@
-using MoeDapr.Engine.Modeling;
+using MoeDapr.Engine.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MoeDapr.Engine.Tests;
+namespace MoeDapr.Engine.Tests.Kernels;
 
 public sealed class SmallRowsLinearTests
 {
@@ -57,7 +57,7 @@ public sealed class SmallRowsLinearTests
 
         Assert.False(x.is_contiguous());
         var expected = nn.functional.linear(x, weight);
-        var actual = SmallRowsLinear.Apply(x, weight);
+        var actual = SmallRowsLinear.Apply(x, weight, null, threads: 2);
 
         Assert.True(MaxAbsDiff(expected, actual) < 1e-4, $"max diff {MaxAbsDiff(expected, actual)}");
     }
@@ -132,20 +132,8 @@ public sealed class SmallRowsLinearTests
         Assert.False(SmallRowsLinear.CanApply(x, randn(8, 15), null)); // inner sizes differ
         Assert.False(SmallRowsLinear.CanApply(x, weight, randn(7)));
         Assert.False(SmallRowsLinear.CanApply(randn(2, 3, 16), weight, null));
-        Assert.Throws<ArgumentException>(() => SmallRowsLinear.Apply(x, randn(8, 15)));
+        Assert.Throws<ArgumentException>(() => SmallRowsLinear.Apply(x, randn(8, 15), null, threads: 1));
     }
 
     private static float MaxAbsDiff(Tensor a, Tensor b) => (a - b).abs().max().item<float>();
-}
-
-/// <summary>A fact about the AVX2/FMA kernel itself: reported as skipped, not passed, on a CPU without it.</summary>
-internal sealed class KernelFactAttribute : FactAttribute
-{
-    public KernelFactAttribute()
-    {
-        if (!SmallRowsLinear.IsSupported)
-        {
-            Skip = "the CPU lacks AVX2 or FMA";
-        }
-    }
 }
