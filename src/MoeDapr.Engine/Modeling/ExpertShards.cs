@@ -8,15 +8,17 @@ namespace MoeDapr.Engine.Modeling;
 //   routing_weights = F.softmax(router_logits, dtype=float)    the same line: .to(Float32).softmax(-1)
 //   routing_weights, selected_experts = torch.topk(...)        probs.topk(_topK, -1)
 //   routing_weights /= routing_weights.sum(-1, keepdim=True)   the _normalize branch (Mixtral always, Qwen if norm_topk_prob)
+//   routing_weights.to(hidden_states.dtype)                    Experts.Forward(x, weights.to(x.dtype), experts)
 //   for expert_idx in expert_hit:                              Forward below: the (token, k) assignments sorted by the
-//       idx, top_x = torch.where(expert_mask[expert_idx])      physical slot of their expert (slots, order, counts), so
+//       idx, top_x = torch.where(expert_mask[expert_idx])      physical slot of their expert (slotOf, order, counts), so
 //                                                              each expert's tokens are one contiguous run of rows
 //       current_state = hidden_states[None, top_x]             gathered = x.index_select(0, sortedTokens)
 //       expert_layer(current_state)                            ExpertByExpert (one GatedMlp per slot) or GroupedExperts
 //                                                              (every slot of a rank in one kernel pass), per EP rank
 //       * routing_weights[top_x, idx, None]                    the last line: combined * sortedWeights
 //       final_hidden_states.index_add_(0, top_x, ...)          the last line: one index_add_ over all experts' rows
-// Differences: replicas of one expert share its assignments (ExpertSlots.SlotsOf), and experts run per EP rank.
+// Differences: replicas of one expert share its assignments (ExpertSlots.SlotsOf), experts run per EP rank, and
+// Qwen2MoeSparseMoeBlock's sigmoid-gated shared expert is added after this in MoeFeedForward.Forward.
 
 /// <summary>
 /// The routed experts of one MoE layer computed over their expert-parallel ranks: tokens grouped by the slot that
