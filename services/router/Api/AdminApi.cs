@@ -29,8 +29,8 @@ public static class AdminApi
         return app;
     }
 
-    public static Ok<RouterState> GetState(Dispatcher dispatcher, WorkerRegistry workers, DegradedMode degraded) =>
-        TypedResults.Ok(new RouterState(dispatcher.Waiting, workers.DisaggregationAvailable, workers.KvTransferHealthy, degraded.Enabled, workers.List()));
+    public static Ok<RouterState> GetState(AdmissionGate gate, WorkerRegistry workers, DegradedMode degraded) =>
+        TypedResults.Ok(new RouterState(gate.Waiting, workers.DisaggregationAvailable, workers.KvTransferHealthy, degraded.Enabled, workers.List()));
 
     public static Ok<DegradedState> GetDegraded(DegradedMode degraded) => TypedResults.Ok(State(degraded));
 
