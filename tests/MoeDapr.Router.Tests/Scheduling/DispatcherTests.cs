@@ -35,7 +35,7 @@ public sealed class DispatcherTests
         var random = new RouterRandom(new Random(11));
         var metrics = new RouterMetrics(new CollectorRegistry());
         var prefillChoice = new PrefixAwarePrefillPolicy(random, workerOptions);
-        var degradedMode = new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded }));
+        var degradedMode = new DegradedMode(new StaticOptionsMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded }));
         _registry = new WorkerRegistry(_time, workerOptions);
         _service = new ServiceRateMeter(_time);
         _gate = new AdmissionGate(
@@ -246,14 +246,5 @@ public sealed class DispatcherTests
         var batches = test._workers.PrefillCalls.Select(c => c.Request.Sequences).ToArray();
         Assert.Equal([16, 5], batches.Select(b => b.Count));
         Assert.Equal(shortJob.RequestId, batches[0][0].RequestId);
-    }
-
-    private sealed class StaticMonitor<T>(T value) : Microsoft.Extensions.Options.IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
 }
