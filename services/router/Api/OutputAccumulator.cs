@@ -1,6 +1,7 @@
 using System.Text;
 using MoeDapr.Contracts;
 using MoeDapr.Model;
+using MoeDapr.Router.Api.OpenAi;
 using MoeDapr.Router.Generation;
 
 namespace MoeDapr.Router.Api;
