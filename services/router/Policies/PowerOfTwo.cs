@@ -1,0 +1,19 @@
+namespace MoeDapr.Router.Policies;
+
+internal static class PowerOfTwo
+{
+    public static T? Choose<T>(IReadOnlyList<T> candidates, Func<T, double> load, RouterRandom random)
+        where T : class
+    {
+        switch (candidates.Count)
+        {
+            case 0:
+                return null;
+            case 1:
+                return candidates[0];
+            default:
+                var (a, b) = random.TwoDistinct(candidates.Count);
+                return load(candidates[b]) < load(candidates[a]) ? candidates[b] : candidates[a];
+        }
+    }
+}
