@@ -128,7 +128,7 @@ public sealed class GenerationSession : IAsyncDisposable
             WorkerLease lease;
             if (_reserved is { } reserved && reserved.AppId == appId)
             {
-                lease = reserved; // the dispatcher already counted this call
+                lease = reserved; // leased when the dispatcher routed the request
                 _reserved = null;
             }
             else

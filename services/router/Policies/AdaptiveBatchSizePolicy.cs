@@ -5,7 +5,7 @@ namespace MoeDapr.Router.Policies;
 
 /// <summary>
 /// Doubles the batch when the queue is long and the workers busy, halves it when the queue is short and the workers
-/// idle, within [MinBatchSize, MaxBatchSize], at most once per AdaptInterval. Called from one thread (the dispatcher).
+/// idle, within [MinBatchSize, MaxBatchSize], at most once per AdaptInterval. Called from one thread (the dispatch loop).
 /// </summary>
 public sealed class AdaptiveBatchSizePolicy(IOptions<BatchingOptions> options, TimeProvider time) : IBatchSizePolicy
 {

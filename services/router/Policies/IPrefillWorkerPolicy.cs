@@ -6,7 +6,7 @@ public interface IPrefillWorkerPolicy
     string Name { get; }
 
     /// <summary>
-    /// True when the choice depends on each prompt (prefix overlap): the dispatcher then asks once per request and splits
+    /// True when the choice depends on each prompt (prefix overlap): the batch planner then asks once per request and splits
     /// a batch over the chosen workers; false: once per batch.
     /// </summary>
     bool ChoosesPerRequest => false;
