@@ -22,8 +22,6 @@ public sealed class WorkerLease : IAsyncDisposable
     /// <summary>Prompt tokens the work carries (part of the worker's load while held).</summary>
     public int Tokens { get; }
 
-    public bool Released => Volatile.Read(ref _released) != 0;
-
     /// <summary>Ends the lease; a failure (not a client's cancel) starts the worker's cool-down.</summary>
     public void Release(bool failed)
     {
