@@ -1,5 +1,6 @@
 namespace MoeDapr.Router.Policies;
 
+/// <summary>Power of two choices over any candidate type: two distinct random draws, the lower load wins.</summary>
 internal static class PowerOfTwo
 {
     public static T? Choose<T>(IReadOnlyList<T> candidates, Func<T, double> load, RouterRandom random)
