@@ -62,8 +62,13 @@ public static class RouterExtensions
         services.TryAddSingleton<WorkerRegistry>();
         services.TryAddSingleton<ServingPathPlanner>();
         services.TryAddSingleton<DegradedMode>();
+        services.TryAddSingleton<DrainRateMeter>();
+        services.TryAddSingleton<ServiceRateMeter>();
+        services.TryAddSingleton<AdmissionGate>();
+        services.TryAddSingleton<BatchPlanner>();
+        services.TryAddSingleton<PrefillExecutor>();
         services.TryAddSingleton<Dispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<Dispatcher>());
+        services.AddHostedService<DispatchLoop>();
         services.AddHostedService<KvTransferProbe>();
         services.TryAddSingleton<GenerationService>();
         services.TryAddSingleton<IWorkerClient>(_ =>

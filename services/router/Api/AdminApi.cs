@@ -5,15 +5,6 @@ using MoeDapr.Router.Workers;
 
 namespace MoeDapr.Router.Api;
 
-/// <summary>Body of <c>POST /admin/degraded</c>.</summary>
-public sealed record DegradedSwitch(bool? Enabled);
-
-/// <summary>State of degraded mode.</summary>
-public sealed record DegradedState(bool Enabled, int MaxBatchSize, double QueueTimeoutSeconds);
-
-/// <summary>What the router sees: queue and workers.</summary>
-public sealed record RouterState(int Waiting, bool DisaggregationAvailable, bool KvTransferHealthy, bool Degraded, IReadOnlyList<WorkerStatus> Workers);
-
 /// <summary>
 /// Operator endpoints: <c>GET /admin/state</c>, <c>GET|POST /admin/degraded</c>. Expose them only on the internal
 /// network (they have no authentication of their own).
@@ -29,8 +20,8 @@ public static class AdminApi
         return app;
     }
 
-    public static Ok<RouterState> GetState(Dispatcher dispatcher, WorkerRegistry workers, DegradedMode degraded) =>
-        TypedResults.Ok(new RouterState(dispatcher.Waiting, workers.DisaggregationAvailable, workers.KvTransferHealthy, degraded.Enabled, workers.List()));
+    public static Ok<RouterState> GetState(AdmissionGate gate, WorkerRegistry workers, DegradedMode degraded) =>
+        TypedResults.Ok(new RouterState(gate.Waiting, workers.DisaggregationAvailable, workers.KvTransferHealthy, degraded.Enabled, workers.List()));
 
     public static Ok<DegradedState> GetDegraded(DegradedMode degraded) => TypedResults.Ok(State(degraded));
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MoeDapr.Contracts;
+using MoeDapr.Router.Api.OpenAi;
 using MoeDapr.Router.Generation;
 using MoeDapr.Router.Serving;
 

@@ -1,12 +1,9 @@
 using System.Text;
-using MoeDapr.Contracts;
 using MoeDapr.Model;
+using MoeDapr.Router.Api.OpenAi;
 using MoeDapr.Router.Generation;
 
 namespace MoeDapr.Router.Api;
-
-/// <summary>What one output token adds to the answer.</summary>
-public sealed record OutputStep(string Text, int TokenId, CompletionLogprobs? CompletionLogprobs, ChatTokenLogprob? ChatLogprob);
 
 /// <summary>Collects a request's output: text (through <see cref="TextAssembler"/>), token ids and logprobs in both OpenAI shapes.</summary>
 public sealed class OutputAccumulator(GenerationRequest request, ITextTokenizer tokenizer)
@@ -75,16 +72,4 @@ public sealed class OutputAccumulator(GenerationRequest request, ITextTokenizer 
     private string TokenText(int id) => tokenizer.Decode([id], skipSpecialTokens: false);
 
     private static int[] Bytes(string text) => Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
-}
-
-/// <summary>OpenAI finish reasons.</summary>
-public static class FinishReasons
-{
-    public static string? ToOpenAi(FinishReason? reason) => reason switch
-    {
-        FinishReason.Stop => "stop",
-        FinishReason.Length => "length",
-        FinishReason.Abort => "abort",
-        _ => null,
-    };
 }

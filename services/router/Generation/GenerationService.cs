@@ -3,6 +3,7 @@ using MoeDapr.Contracts;
 using MoeDapr.Model;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Options;
+using MoeDapr.Router.Policies;
 using MoeDapr.Router.Scheduling;
 using MoeDapr.Router.Workers;
 
@@ -13,7 +14,7 @@ namespace MoeDapr.Router.Generation;
 /// token is known, or to the error the client gets (429 full, 503 queue timeout, 502/503 no worker).
 /// </summary>
 public sealed class GenerationService(
-    Dispatcher dispatcher, WorkerRegistry workers, IWorkerClient client, ICompletionSink completions, RouterMetrics metrics,
+    AdmissionGate gate, IDecodeWorkerPolicy decodeChoice, WorkerRegistry workers, IWorkerClient client, ICompletionSink completions, RouterMetrics metrics,
     DegradedMode degraded, TimeProvider time, IOptions<AdmissionOptions> admission, IOptions<WorkerOptions> workerOptions,
     ILogger<GenerationSession> sessionLogger)
 {
@@ -44,7 +45,7 @@ public sealed class GenerationService(
             return null; // the parser answers 400 for it
         }
 
-        return dispatcher.RefuseEarly(priority) is { } refused ? Overloaded(refused) : null;
+        return gate.RefuseEarly(priority) is { } refused ? Overloaded(refused) : null;
     }
 
     /// <summary>Returns a session whose first decode event (or prefill token) is in hand, or the error to answer.</summary>
@@ -52,7 +53,7 @@ public sealed class GenerationService(
     {
         var hashes = PrefixBlockHash.Chain(request.PromptTokenIds.ToArray(), _blockSize);
         var job = new GenerationJob(requestId, request.PromptTokenIds, request.Sampling, request.Priority, hashes, time.GetTimestamp());
-        var admitted = dispatcher.Submit(job);
+        var admitted = gate.Submit(job);
         if (!admitted.Admitted)
         {
             return (null, Overloaded(admitted));
@@ -65,7 +66,7 @@ public sealed class GenerationService(
         }
         catch (TimeoutException)
         {
-            if (dispatcher.Abandon(job))
+            if (gate.Abandon(job))
             {
                 metrics.Rejections.WithLabels("queue_timeout").Inc();
                 var why = workers.Count(Contracts.WorkerRole.Decode) == 0 ? "no decode worker is available" : "all workers stayed busy";
@@ -80,17 +81,11 @@ public sealed class GenerationService(
         }
         catch (OperationCanceledException)
         {
-            if (!dispatcher.Abandon(job))
+            if (!gate.Abandon(job))
             {
-                // Already routed: give back the decode slot the dispatcher counted for it once the route is known.
+                // Already routed: give back the decode slot leased for it once the route is known.
                 _ = job.Outcome.ContinueWith(
-                    t =>
-                    {
-                        if (t.Result.DecodeReserved)
-                        {
-                            workers.Completed(t.Result.DecodeAppId!, job.PromptTokens, failed: false);
-                        }
-                    },
+                    t => t.Result.Decode?.Release(failed: false),
                     CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
             }
 
@@ -114,10 +109,11 @@ public sealed class GenerationService(
 
         if (outcome.Error is not null || outcome.Path is null)
         {
+            outcome.Decode?.Release(failed: false);
             return (null, new ApiError(502, outcome.Error ?? "no worker could serve the request", ApiError.ServerError));
         }
 
-        var session = new GenerationSession(request, requestId, job, outcome, arrivedAt, dispatcher, workers, client, completions, metrics, time,
+        var session = new GenerationSession(request, requestId, job, outcome, arrivedAt, decodeChoice, workers, client, completions, metrics, time,
             workerOptions.Value, sessionLogger);
         try
         {

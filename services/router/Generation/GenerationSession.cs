@@ -2,16 +2,11 @@ using System.Runtime.CompilerServices;
 using MoeDapr.Contracts;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Options;
+using MoeDapr.Router.Policies;
 using MoeDapr.Router.Scheduling;
 using MoeDapr.Router.Workers;
 
 namespace MoeDapr.Router.Generation;
-
-/// <summary>A generated token with its output index.</summary>
-public readonly record struct GeneratedToken(int Index, TokenSample Sample);
-
-/// <summary>The stream failed after tokens reached the client, so it cannot be retried.</summary>
-public sealed class GenerationFailedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// One routed request from its decode call to its end: opens the decode stream (retrying on another decode worker,
@@ -24,7 +19,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private readonly GenerationJob _job;
     private readonly RouteOutcome _outcome;
     private readonly long _arrivedAt;
-    private readonly Dispatcher _dispatcher;
+    private readonly IDecodeWorkerPolicy _decodeChoice;
     private readonly WorkerRegistry _workers;
     private readonly IWorkerClient _client;
     private readonly ICompletionSink _completions;
@@ -33,13 +28,10 @@ public sealed class GenerationSession : IAsyncDisposable
     private readonly WorkerOptions _options;
     private readonly ILogger _logger;
     private readonly List<string> _tried = [];
-    private CancellationTokenSource? _deadline;
-    private CancellationTokenSource? _idle;
-    private CancellationTokenSource? _call;
-    private IAsyncEnumerator<DecodeStreamEvent>? _events;
+    private DecodeCall? _call;
     private DecodeStreamEvent? _pending;
     private string? _decodeAppId;
-    private string? _reservedDecode;
+    private WorkerLease? _reserved;
     private bool _decodeFinished;
     private bool _decodeDeferred;
     private bool _failed;
@@ -48,7 +40,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private int _disposed;
 
     internal GenerationSession(
-        GenerationRequest request, string requestId, GenerationJob job, RouteOutcome outcome, long arrivedAt, Dispatcher dispatcher,
+        GenerationRequest request, string requestId, GenerationJob job, RouteOutcome outcome, long arrivedAt, IDecodeWorkerPolicy decodeChoice,
         WorkerRegistry workers, IWorkerClient client, ICompletionSink completions, RouterMetrics metrics, TimeProvider time,
         WorkerOptions options, ILogger logger)
     {
@@ -57,7 +49,7 @@ public sealed class GenerationSession : IAsyncDisposable
         _job = job;
         _outcome = outcome;
         _arrivedAt = arrivedAt;
-        _dispatcher = dispatcher;
+        _decodeChoice = decodeChoice;
         _workers = workers;
         _client = client;
         _completions = completions;
@@ -67,7 +59,7 @@ public sealed class GenerationSession : IAsyncDisposable
         _logger = logger;
         Path = outcome.Path!;
         CachedTokens = outcome.CachedTokens;
-        _reservedDecode = outcome.DecodeReserved ? outcome.DecodeAppId : null;
+        _reserved = outcome.Decode;
         metrics.Running.Inc();
         metrics.PromptTokens.Inc(request.PromptTokenIds.Count);
     }
@@ -118,7 +110,7 @@ public sealed class GenerationSession : IAsyncDisposable
     private async Task<ApiError?> OpenDecodeAsync(CancellationToken clientGone)
     {
         var remote = _outcome.KvHandle is not null && _outcome.FirstToken is not null;
-        var appId = string.IsNullOrEmpty(_outcome.DecodeAppId) ? _dispatcher.ChooseDecode(_tried) : _outcome.DecodeAppId;
+        var appId = _outcome.DecodeAppId ?? ChooseDecode();
         for (var attempt = 1; attempt <= _options.MaxAttempts && appId is not null; attempt++)
         {
             _tried.Add(appId);
@@ -133,24 +125,23 @@ public sealed class GenerationSession : IAsyncDisposable
                 Priority = _request.Priority,
                 DeadlineUnixMs = (_time.GetUtcNow() + _options.DecodeTimeout).ToUnixTimeMilliseconds(),
             };
-            _deadline = new CancellationTokenSource(_options.DecodeTimeout, _time);
-            _idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
-            _call = CancellationTokenSource.CreateLinkedTokenSource(clientGone, _deadline.Token, _idle.Token);
-            _decodeAppId = appId;
-            if (appId == _reservedDecode)
+            WorkerLease lease;
+            if (_reserved is { } reserved && reserved.AppId == appId)
             {
-                _reservedDecode = null; // the dispatcher already counted this call
+                lease = reserved; // leased when the dispatcher routed the request
+                _reserved = null;
             }
             else
             {
                 ReleaseReservation();
-                _workers.Started(appId, PromptTokens);
+                lease = _workers.Lease(appId, PromptTokens);
             }
 
+            _decodeAppId = appId;
+            _call = new DecodeCall(_client, lease, request, _options, _time, clientGone);
             try
             {
-                _events = _client.DecodeAsync(appId, request, _call.Token).GetAsyncEnumerator(_call.Token);
-                _pending = await NextAsync(clientGone) ?? throw new WorkerCallException(appId, WorkerError.Internal, "decode stream ended before its first event");
+                _pending = await _call.NextAsync(clientGone) ?? throw new WorkerCallException(appId, WorkerError.Internal, "decode stream ended before its first event");
                 if (_pending.Kind == DecodeEventKind.Error)
                 {
                     throw new WorkerCallException(appId, _pending.Error?.Code ?? WorkerError.Internal, _pending.Error?.Message ?? "decode failed");
@@ -177,7 +168,7 @@ public sealed class GenerationSession : IAsyncDisposable
 
                 // The KV may already be consumed by the failed worker: the retry prefills on decode (same tokens).
                 remote = false;
-                appId = _dispatcher.ChooseDecode(_tried);
+                appId = ChooseDecode();
             }
         }
 
@@ -222,7 +213,7 @@ public sealed class GenerationSession : IAsyncDisposable
             {
                 try
                 {
-                    next = await NextAsync(clientGone);
+                    next = await _call!.NextAsync(clientGone);
                 }
                 catch (Exception ex) when (ex is WorkerCallException or InvalidDataException or OperationCanceledException && !clientGone.IsCancellationRequested)
                 {
@@ -322,54 +313,22 @@ public sealed class GenerationSession : IAsyncDisposable
         return token;
     }
 
-    private async Task<DecodeStreamEvent?> NextAsync(CancellationToken clientGone)
-    {
-        _idle!.CancelAfter(_options.DecodeIdleTimeout);
-        try
-        {
-            return await _events!.MoveNextAsync() ? _events.Current : null;
-        }
-        catch (OperationCanceledException) when (!clientGone.IsCancellationRequested)
-        {
-            throw new WorkerCallException(_decodeAppId!, WorkerError.DeadlineExceeded, "decode stream went silent past its deadline");
-        }
-    }
+    /// <summary>A decode worker for a retry, excluding those that failed this request.</summary>
+    private string? ChooseDecode() => _decodeChoice.Choose(_workers.DecodeCandidates(_tried))?.AppId;
 
     private async Task CloseCallAsync(bool failed)
     {
-        if (_decodeAppId is null || _call is null)
+        if (_call is { } call)
         {
-            return;
+            _call = null;
+            await call.CloseAsync(failed);
         }
-
-        await _call.CancelAsync();
-        if (_events is not null)
-        {
-            try
-            {
-                await _events.DisposeAsync();
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or WorkerCallException or HttpRequestException or IOException)
-            {
-                // The call is being torn down; its failure was already counted.
-            }
-        }
-
-        _workers.Completed(_decodeAppId, PromptTokens, failed);
-        _events = null;
-        _call.Dispose();
-        _idle?.Dispose();
-        _deadline?.Dispose();
-        _call = null;
     }
 
     private void ReleaseReservation()
     {
-        if (_reservedDecode is { } appId)
-        {
-            _reservedDecode = null;
-            _workers.Completed(appId, PromptTokens, failed: false);
-        }
+        _reserved?.Release(failed: false);
+        _reserved = null;
     }
 
     private async Task AbortQuietlyAsync(string appId)

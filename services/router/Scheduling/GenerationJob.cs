@@ -2,45 +2,6 @@ using MoeDapr.Contracts;
 
 namespace MoeDapr.Router.Scheduling;
 
-/// <summary>Where the dispatcher sent a request, or why it did not.</summary>
-public sealed record RouteOutcome
-{
-    /// <summary>One of <see cref="ServingPaths"/>; null when the request was shed or failed.</summary>
-    public string? Path { get; init; }
-
-    public string? PrefillAppId { get; init; }
-
-    /// <summary>The decode worker to call (retries may pick another).</summary>
-    public string? DecodeAppId { get; init; }
-
-    /// <summary>
-    /// The dispatcher counted this request as in flight on <see cref="DecodeAppId"/> when it routed it, so a burst
-    /// cannot overrun a decode worker before its streams open; whoever takes the outcome releases it.
-    /// </summary>
-    public bool DecodeReserved { get; init; }
-
-    /// <summary>Disaggregated path: the token prefill sampled.</summary>
-    public TokenSample? FirstToken { get; init; }
-
-    public string? KvHandle { get; init; }
-
-    public int CachedTokens { get; init; }
-
-    /// <summary>Set when the first token already ended the sequence (no decode call needed).</summary>
-    public FinishReason? FinishReason { get; init; }
-
-    /// <summary>Shed from the queue to make room for a higher-priority request: answer 429 with <see cref="RetryAfter"/>.</summary>
-    public bool Shed { get; init; }
-
-    public TimeSpan RetryAfter { get; init; }
-
-    /// <summary>Still waiting at its dispatch deadline: shed before any worker saw it (answer 503).</summary>
-    public bool Expired { get; init; }
-
-    /// <summary>Set when no worker could serve the request.</summary>
-    public string? Error { get; init; }
-}
-
 /// <summary>
 /// One admitted request from the moment it waits in the queue until the dispatcher routes it. Exactly one of
 /// dispatch (by the dispatcher) and abandonment (queue timeout, client gone, shed) wins.

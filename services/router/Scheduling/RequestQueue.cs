@@ -5,7 +5,7 @@ namespace MoeDapr.Router.Scheduling;
 
 /// <summary>
 /// The waiting requests: one FIFO list per priority, with running totals of requests and prompt tokens.
-/// Not thread-safe; the dispatcher guards it with its lock.
+/// Not thread-safe; <see cref="AdmissionGate"/> guards it with its lock.
 /// </summary>
 public sealed class RequestQueue
 {

@@ -10,7 +10,7 @@ namespace MoeDapr.Router.Workers;
 /// The workers the router knows, learned from their load snapshots, with what the router adds between snapshots:
 /// calls in flight, failures (a cool-down), and the prompt blocks it routed to each worker since its last snapshot.
 /// </summary>
-public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> options)
+public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> options) : IWorkerLoadView
 {
     private const int MaxRoutedHashes = 1 << 16;
     private readonly WorkerOptions _options = options.Value;
@@ -86,7 +86,7 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
         }
     }
 
-    /// <summary>Prefill can run remotely: a prefill worker can take work and kv-transfer is healthy.</summary>
+    /// <inheritdoc/>
     public bool DisaggregationAvailable => KvTransferHealthy && Count(WorkerRole.Prefill) > 0;
 
     /// <summary>
@@ -148,21 +148,16 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
     {
         lock (_lock)
         {
-            var result = new List<DecodeCandidate>();
-            foreach (var (appId, entry) in _workers)
-            {
-                if (entry.Snapshot.Role != WorkerRole.Decode || !IsAvailable(entry) || (exclude?.Contains(appId) ?? false))
-                {
-                    continue;
-                }
+            return [.. UsableDecode().Where(l => l.HasRoom && !(exclude?.Contains(l.AppId) ?? false)).Select(l => l.Candidate)];
+        }
+    }
 
-                var s = entry.Snapshot;
-                // Streams the router opened since the snapshot are not in it yet.
-                var running = Math.Max(s.RunningSequences, entry.InFlight - s.QueuedRequests);
-                result.Add(new DecodeCandidate(appId, running, s.QueuedRequests, s.MaxRunningSequences, s.KvUsage));
-            }
-
-            return result;
+    /// <inheritdoc/>
+    public IReadOnlyList<DecodeLoad> DecodeLoads()
+    {
+        lock (_lock)
+        {
+            return [.. UsableDecode().Where(l => l.HasRoom)];
         }
     }
 
@@ -175,8 +170,17 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
         }
     }
 
-    /// <summary>Notes work sent to a worker: it will soon hold these blocks, and carries this load until <see cref="Completed"/>.</summary>
-    public void Started(string appId, int tokens, IEnumerable<UInt128[]>? promptHashes = null)
+    /// <summary>
+    /// Counts work sent to a worker until the lease is released: it carries this load meanwhile, and will soon hold these
+    /// blocks. A worker the registry does not know gets a lease that counts nothing.
+    /// </summary>
+    public WorkerLease Lease(string appId, int tokens, IEnumerable<UInt128[]>? promptHashes = null)
+    {
+        Started(appId, tokens, promptHashes);
+        return new WorkerLease(appId, tokens, (lease, failed) => Completed(lease.AppId, lease.Tokens, failed));
+    }
+
+    private void Started(string appId, int tokens, IEnumerable<UInt128[]>? promptHashes = null)
     {
         lock (_lock)
         {
@@ -204,7 +208,7 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
     }
 
     /// <summary>Ends what <see cref="Started"/> began; a failure (not a client's cancel) starts the worker's cool-down.</summary>
-    public void Completed(string appId, int tokens, bool failed)
+    private void Completed(string appId, int tokens, bool failed)
     {
         lock (_lock)
         {
@@ -270,22 +274,27 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
 
     private bool IsFresh(Entry entry) => time.GetElapsedTime(entry.ReceivedAt) <= _options.StaleAfter;
 
-    private bool IsAvailable(Entry entry)
+    /// <summary>Fresh, accepting and not cooling down after a failure.</summary>
+    private bool IsUsable(Entry entry) => IsFresh(entry) && entry.Snapshot.Accepting && time.GetTimestamp() >= entry.CoolDownUntil;
+
+    /// <summary>Usable and, for decode, not saturated.</summary>
+    private bool IsAvailable(Entry entry) => IsUsable(entry) && (entry.Snapshot.Role != WorkerRole.Decode || LoadOf(string.Empty, entry).HasRoom);
+
+    private IEnumerable<DecodeLoad> UsableDecode()
     {
-        if (!IsFresh(entry) || !entry.Snapshot.Accepting || time.GetTimestamp() < entry.CoolDownUntil)
+        foreach (var (appId, entry) in _workers)
         {
-            return false;
+            if (entry.Snapshot.Role == WorkerRole.Decode && IsUsable(entry))
+            {
+                yield return LoadOf(appId, entry);
+            }
         }
+    }
 
+    private DecodeLoad LoadOf(string appId, Entry entry)
+    {
         var s = entry.Snapshot;
-        if (s.Role != WorkerRole.Decode)
-        {
-            return true;
-        }
-
-        // Saturated decode: KV nearly full, or as many sequences waiting for a slot as there are slots.
-        var waiting = Math.Max(s.QueuedRequests, entry.InFlight - s.RunningSequences);
-        return s.KvUsage < _options.SaturatedKvUsage && (s.MaxRunningSequences <= 0 || waiting < s.MaxRunningSequences);
+        return new DecodeLoad(appId, s.RunningSequences, s.QueuedRequests, s.MaxRunningSequences, s.KvUsage, s.KvUsage >= _options.SaturatedKvUsage, entry.InFlight);
     }
 
     private sealed class Entry
@@ -301,6 +310,3 @@ public sealed class WorkerRegistry(TimeProvider time, IOptions<WorkerOptions> op
         public HashSet<UInt128> Routed { get; } = [];
     }
 }
-
-/// <summary>One worker as the admin view and readiness report it.</summary>
-public sealed record WorkerStatus(string AppId, WorkerRole Role, bool Fresh, bool Available, int InFlight, double SnapshotAgeSeconds);

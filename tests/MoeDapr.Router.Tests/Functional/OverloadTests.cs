@@ -64,7 +64,7 @@ public sealed class OverloadTests
         });
         using var client = factory.CreateClient();
         var low = Enumerable.Range(0, 2).Select(_ => client.PostAsync("/v1/completions", Body(priority: "low"))).ToArray();
-        await Eventually.TrueAsync(() => factory.Services.GetService<MoeDapr.Router.Scheduling.Dispatcher>()!.Waiting == 2, "two low-priority waiters");
+        await Eventually.TrueAsync(() => factory.Services.GetRequiredService<MoeDapr.Router.Scheduling.AdmissionGate>().Waiting == 2, "two low-priority waiters");
 
         var high = client.PostAsync("/v1/completions", Body(priority: "high"));
         var shed = await Task.WhenAny(low);
@@ -99,6 +99,6 @@ public sealed class OverloadTests
         Assert.Contains(HttpStatusCode.TooManyRequests, statuses);
         using var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal(0, factory.Services.GetService<MoeDapr.Router.Scheduling.Dispatcher>()!.Waiting);
+        Assert.Equal(0, factory.Services.GetRequiredService<MoeDapr.Router.Scheduling.AdmissionGate>().Waiting);
     }
 }

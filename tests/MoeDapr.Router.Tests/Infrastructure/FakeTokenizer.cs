@@ -44,15 +44,3 @@ public sealed class FakeTokenizer : ITextTokenizer
         return text.Append(Encoding.UTF8.GetString(bytes.ToArray())).ToString();
     }
 }
-
-/// <summary>A ChatML-like template for tests.</summary>
-public sealed class FakeChatTemplate : IChatTemplate
-{
-    public string Name => "test";
-
-    /// <summary>Like real templates it has rules: a conversation may not open with the assistant.</summary>
-    public string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true) =>
-        messages[0].Role == "assistant"
-            ? throw new ArgumentException("a conversation may not open with the assistant", nameof(messages))
-            : string.Concat(messages.Select(m => $"<{m.Role}>{m.Content}\n")) + (addGenerationPrompt ? "<assistant>" : string.Empty);
-}

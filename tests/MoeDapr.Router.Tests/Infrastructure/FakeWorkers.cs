@@ -25,6 +25,9 @@ public sealed class FakeWorkers : IWorkerClient
 
     public ConcurrentBag<string> FailingDecode { get; } = [];
 
+    /// <summary>When set, decode calls throw it before their first event (a fault the router does not expect).</summary>
+    public Exception? DecodeFault { get; set; }
+
     /// <summary>Answer HTTP-style errors mid-stream after this many tokens (0 = never).</summary>
     public int BreakDecodeAfter { get; set; }
 
@@ -71,6 +74,11 @@ public sealed class FakeWorkers : IWorkerClient
         if (FailingDecode.Contains(appId))
         {
             throw new WorkerCallException(appId, WorkerError.Internal, "HTTP 500: scripted failure");
+        }
+
+        if (DecodeFault is { } fault)
+        {
+            throw fault;
         }
 
         var finished = false;

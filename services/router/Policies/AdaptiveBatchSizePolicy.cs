@@ -3,30 +3,9 @@ using MoeDapr.Router.Options;
 
 namespace MoeDapr.Router.Policies;
 
-/// <summary>What batch sizing looks at: requests waiting and how busy the prefill workers are ([0, 1]).</summary>
-public readonly record struct BatchSignal(int QueuedRequests, double Utilization);
-
-/// <summary>Chooses how many requests the next prefill batch may hold (the token budget is applied on top).</summary>
-public interface IBatchSizePolicy
-{
-    string Name { get; }
-
-    int NextBatchSize(BatchSignal signal);
-}
-
-/// <summary>Always the configured initial size.</summary>
-public sealed class FixedBatchSizePolicy(IOptions<BatchingOptions> options) : IBatchSizePolicy
-{
-    private readonly int _size = options.Value.InitialBatchSize;
-
-    public string Name => PolicyNames.FixedBatching;
-
-    public int NextBatchSize(BatchSignal signal) => _size;
-}
-
 /// <summary>
 /// Doubles the batch when the queue is long and the workers busy, halves it when the queue is short and the workers
-/// idle, within [MinBatchSize, MaxBatchSize], at most once per AdaptInterval. Called from one thread (the dispatcher).
+/// idle, within [MinBatchSize, MaxBatchSize], at most once per AdaptInterval. Called from one thread (the dispatch loop).
 /// </summary>
 public sealed class AdaptiveBatchSizePolicy(IOptions<BatchingOptions> options, TimeProvider time) : IBatchSizePolicy
 {

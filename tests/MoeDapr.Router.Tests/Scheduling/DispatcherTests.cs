@@ -10,7 +10,7 @@ using MoeDapr.Router.Workers;
 using Prometheus;
 using static Microsoft.Extensions.Options.Options;
 
-namespace MoeDapr.Router.Tests.Policies;
+namespace MoeDapr.Router.Tests.Scheduling;
 
 /// <summary>The dispatch loop driven step by step in virtual time.</summary>
 public sealed class DispatcherTests
@@ -18,6 +18,8 @@ public sealed class DispatcherTests
     private readonly ManualTimeProvider _time = new();
     private readonly FakeWorkers _workers = new();
     private readonly WorkerRegistry _registry;
+    private readonly ServiceRateMeter _service;
+    private readonly AdmissionGate _gate;
     private readonly Dispatcher _dispatcher;
 
     public DispatcherTests()
@@ -31,13 +33,18 @@ public sealed class DispatcherTests
         var workerOptions = Create(new WorkerOptions { LocalPrefillMaxTokens = 8 });
         var batching = Create(new BatchingOptions { Policy = "fixed", InitialBatchSize = batchSize, MinBatchSize = 1, MaxBatchSize = 64, MaxBatchTokens = 100_000, MaxInFlightBatchesPerWorker = 1 });
         var random = new RouterRandom(new Random(11));
+        var metrics = new RouterMetrics(new CollectorRegistry());
+        var prefillChoice = new PrefixAwarePrefillPolicy(random, workerOptions);
+        var degradedMode = new DegradedMode(new StaticOptionsMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded }));
         _registry = new WorkerRegistry(_time, workerOptions);
-        _dispatcher = new Dispatcher(
-            new PriorityAdmissionPolicy(Create(admission)),
+        _service = new ServiceRateMeter(_time);
+        _gate = new AdmissionGate(
+            new PriorityAdmissionPolicy(Create(admission)), new DrainRateMeter(_time), _service, metrics, _time, Create(admission), NullLogger<AdmissionGate>.Instance);
+        var planner = new BatchPlanner(
             adaptive ? new AdaptiveBatchSizePolicy(batching, _time) : new FixedBatchSizePolicy(batching),
-            new PrefixAwarePrefillPolicy(random, workerOptions), new PowerOfTwoDecodePolicy(random),
-            _registry, _workers, new ServingPathPlanner(workerOptions), new DegradedMode(new StaticMonitor<DegradedOptions>(new DegradedOptions { Enabled = degraded })),
-            new RouterMetrics(new CollectorRegistry()), _time, batching, workerOptions, NullLogger<Dispatcher>.Instance, Create(admission));
+            prefillChoice, new PowerOfTwoDecodePolicy(random), new ServingPathPlanner(workerOptions), degradedMode, batching, workerOptions);
+        var prefill = new PrefillExecutor(_workers, _registry, prefillChoice, metrics, _time, workerOptions, NullLogger<PrefillExecutor>.Instance);
+        _dispatcher = new Dispatcher(_gate, planner, _registry, prefill, degradedMode, metrics, _time, batching, NullLogger<Dispatcher>.Instance);
     }
 
     private void Announce(string appId, WorkerRole role, int maxRunning = 16, IReadOnlyList<string>? cachedHashes = null) => _registry.Apply(new WorkerLoadSnapshot
@@ -60,7 +67,7 @@ public sealed class DispatcherTests
         {
             var prompt = Prompt(1 + (i % 2), i);
             var job = new GenerationJob($"r{i}", prompt, new SamplingParams(), RequestPriority.Normal, PrefixBlockHash.Chain(prompt, 16), test._time.GetTimestamp());
-            Assert.True(test._dispatcher.Submit(job).Admitted);
+            Assert.True(test._gate.Submit(job).Admitted);
             return job;
         }).ToArray();
 
@@ -74,7 +81,7 @@ public sealed class DispatcherTests
     private GenerationJob Submit(int promptTokens)
     {
         var job = NewJob(promptTokens);
-        Assert.True(_dispatcher.Submit(job).Admitted);
+        Assert.True(_gate.Submit(job).Admitted);
         return job;
     }
 
@@ -87,16 +94,16 @@ public sealed class DispatcherTests
     [Fact]
     public void DispatchReady_AdaptiveBatchingWhileAdmissionRefuses_RefusalsDoNotGrowTheBatch()
     {
-        var test = new DispatcherTests(batchSize: 8, degraded: false, adaptive: true);
+        var test = new DispatcherTests(8, false, new AdmissionOptions { MaxQueuedRequests = 8, TargetQueueDelay = TimeSpan.Zero, DispatchDeadline = TimeSpan.Zero }, adaptive: true);
         test.Announce("p1", WorkerRole.Prefill);
         test.Announce("d1", WorkerRole.Decode, maxRunning: 64);
         test._registry.ReportKvTransferProbe(true);
+        Enumerable.Range(0, 8).Select(_ => test.Submit(100)).ToArray();
         for (var i = 0; i < 500; i++)
         {
-            test._dispatcher.NoteRejection("queue_delay");
+            Assert.False(test._gate.Submit(test.NewJob(100)).Admitted);
         }
 
-        Enumerable.Range(0, 8).Select(_ => test.Submit(100)).ToArray();
         test._dispatcher.DispatchReady();
 
         // Eight waiting, an idle worker: the adaptive rule halves the batch, however many were refused.
@@ -116,7 +123,7 @@ public sealed class DispatcherTests
 
         Assert.All(old, j => Assert.True(j.Outcome.IsCompleted && j.Outcome.Result.Expired));
         Assert.False(young.Outcome.IsCompleted);
-        Assert.Equal(1, test._dispatcher.Waiting);
+        Assert.Equal(1, test._gate.Waiting);
 
         test.Announce("p1", WorkerRole.Prefill);
         test.Announce("d1", WorkerRole.Decode);
@@ -128,32 +135,35 @@ public sealed class DispatcherTests
     }
 
     [Fact]
-    public void Submit_BackloggedQueueWouldWaitPastTarget_RefusedAtOnceAndBeforeTokenizing()
+    public async Task Submit_BackloggedQueueWouldWaitPastTarget_RefusedAtOnceAndBeforeTokenizing()
     {
         var test = new DispatcherTests(4, false, new AdmissionOptions { TargetQueueDelay = TimeSpan.FromMilliseconds(500), DispatchDeadline = TimeSpan.Zero });
         test.Announce("d1", WorkerRole.Decode, maxRunning: 2); // short prompts run on decode: two at a time
         var jobs = Enumerable.Range(0, 10).Select(_ => test.Submit(4)).ToArray(); // rate unknown yet: bounds only
         test._dispatcher.DispatchReady();
-        Assert.Equal(8, test._dispatcher.Waiting);
-        Assert.Null(test._dispatcher.RefuseEarly(RequestPriority.Normal));
+        Assert.Equal(8, test._gate.Waiting);
+        Assert.Null(test._gate.RefuseEarly(RequestPriority.Normal));
 
         // Half a second later both finish and two more leave: the backlogged queue drains at 4 per second.
         test._time.Advance(TimeSpan.FromMilliseconds(500));
         test.Announce("d1", WorkerRole.Decode, maxRunning: 2);
-        test._registry.Completed("d1", 4, failed: false);
-        test._registry.Completed("d1", 4, failed: false);
+        foreach (var finished in jobs.Where(j => j.Outcome.IsCompleted))
+        {
+            await (await finished.Outcome).Decode!.DisposeAsync();
+        }
+
         test._dispatcher.DispatchReady();
-        Assert.Equal(6, test._dispatcher.Waiting);
-        Assert.Equal(4.0, test._dispatcher.ServicePerSecond!.Value, 6);
+        Assert.Equal(6, test._gate.Waiting);
+        Assert.Equal(4.0, test._service.PerSecond()!.Value, 6);
 
         // (6 ahead + itself) / 4 per s = 1.75 s > 0.5 s.
-        var refused = test._dispatcher.Submit(test.NewJob(4));
+        var refused = test._gate.Submit(test.NewJob(4));
         Assert.False(refused.Admitted);
         Assert.Equal("queue_delay", refused.Reason);
         Assert.Equal(TimeSpan.FromSeconds(2), refused.RetryAfter);
-        Assert.Equal("queue_delay", test._dispatcher.RefuseEarly(RequestPriority.Normal)?.Reason);
-        Assert.Null(test._dispatcher.RefuseEarly(RequestPriority.High)); // nobody of its class is ahead
-        Assert.Equal(6, test._dispatcher.Waiting);
+        Assert.Equal("queue_delay", test._gate.RefuseEarly(RequestPriority.Normal)?.Reason);
+        Assert.Null(test._gate.RefuseEarly(RequestPriority.High)); // nobody of its class is ahead
+        Assert.Equal(6, test._gate.Waiting);
         Assert.Equal(4, jobs.Count(j => j.Outcome.IsCompleted));
     }
 
@@ -165,11 +175,11 @@ public sealed class DispatcherTests
         _dispatcher.DispatchReady();
 
         Assert.All(jobs, j => Assert.False(j.Outcome.IsCompleted));
-        Assert.Equal(3, _dispatcher.Waiting);
+        Assert.Equal(3, _gate.Waiting);
     }
 
     [Fact]
-    public void DispatchReady_BurstOfShortPrompts_SpreadsOverDecodeWorkersAndStopsAtTheirSlots()
+    public async Task DispatchReady_BurstOfShortPrompts_SpreadsOverDecodeWorkersAndStopsAtTheirSlots()
     {
         Announce("d1", WorkerRole.Decode, maxRunning: 2);
         Announce("d2", WorkerRole.Decode, maxRunning: 2);
@@ -181,11 +191,11 @@ public sealed class DispatcherTests
         Assert.Equal(4, routed.Count); // two slots each; the rest wait for capacity
         Assert.All(routed, r => Assert.Equal(ServingPaths.Aggregated, r.Path)); // no prefill worker at all
         Assert.Equal(2, routed.Count(r => r.DecodeAppId == "d1"));
-        Assert.Equal(2, _dispatcher.Waiting);
+        Assert.Equal(2, _gate.Waiting);
 
-        _registry.Completed("d1", 4, failed: false); // one sequence finished
+        await routed.First(r => r.DecodeAppId == "d1").Decode!.DisposeAsync(); // one sequence finished
         _dispatcher.DispatchReady();
-        Assert.Equal(1, _dispatcher.Waiting);
+        Assert.Equal(1, _gate.Waiting);
     }
 
     [Fact]
@@ -216,7 +226,7 @@ public sealed class DispatcherTests
         _dispatcher.DispatchReady();
 
         Assert.Equal(3, Assert.Single(_workers.PrefillCalls).Request.Sequences.Count);
-        Assert.Equal(1, _dispatcher.Waiting);
+        Assert.Equal(1, _gate.Waiting);
         Assert.False(jobs[3].Outcome.IsCompleted);
     }
 
@@ -236,14 +246,5 @@ public sealed class DispatcherTests
         var batches = test._workers.PrefillCalls.Select(c => c.Request.Sequences).ToArray();
         Assert.Equal([16, 5], batches.Select(b => b.Count));
         Assert.Equal(shortJob.RequestId, batches[0][0].RequestId);
-    }
-
-    private sealed class StaticMonitor<T>(T value) : Microsoft.Extensions.Options.IOptionsMonitor<T>
-    {
-        public T CurrentValue => value;
-
-        public T Get(string? name) => value;
-
-        public IDisposable? OnChange(Action<T, string?> listener) => null;
     }
 }

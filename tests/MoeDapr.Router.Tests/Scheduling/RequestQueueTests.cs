@@ -1,7 +1,7 @@
 using MoeDapr.Contracts;
 using MoeDapr.Router.Scheduling;
 
-namespace MoeDapr.Router.Tests.Policies;
+namespace MoeDapr.Router.Tests.Scheduling;
 
 public sealed class RequestQueueTests
 {

@@ -1,0 +1,4 @@
+namespace MoeDapr.Router.Api;
+
+/// <summary>State of degraded mode.</summary>
+public sealed record DegradedState(bool Enabled, int MaxBatchSize, double QueueTimeoutSeconds);

@@ -1,0 +1,4 @@
+namespace MoeDapr.Router.Api.OpenAi;
+
+/// <summary>An alternative token.</summary>
+public sealed record ChatTopLogprob(string Token, float Logprob, IReadOnlyList<int> Bytes);
