@@ -25,14 +25,6 @@ public static class DecodeCalls
         return (lines, lines.Select(l => JsonSerializer.Deserialize<DecodeStreamEvent>(l, ContractJson.Options)!).ToList());
     }
 
-    /// <summary>The <c>detail</c> of a ProblemDetails answer.</summary>
-    public static async Task<string> ProblemDetailAsync(this HttpResponseMessage response)
-    {
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return problem.RootElement.GetProperty("detail").GetString()!;
-    }
-
     /// <summary>A request that prefills locally (no KV handle, no first token).</summary>
     public static DecodeRequest LocalPrefill(string requestId, int[] prompt, SamplingParams sampling) =>
         new() { RequestId = requestId, PromptTokenIds = prompt, Sampling = sampling };
