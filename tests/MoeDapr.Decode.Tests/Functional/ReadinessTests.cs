@@ -30,7 +30,7 @@ public sealed class ReadinessTests
 
         await gate.ReleaseAsync();
 
-        await Poll.UntilAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "decode to be ready");
+        await client.WaitUntilReadyAsync("decode");
         using var served = await client.GenerateAsync(request);
         Assert.Equal(HttpStatusCode.OK, served.StatusCode);
         Assert.Equal(DecodeEventKind.Done, (await served.ReadStreamAsync()).Events[^1].Kind);

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace MoeDapr.Decode.Tests.Infrastructure;
 
 /// <summary>One decode service on a tiny checkpoint, loaded once and shared by a test class.</summary>
@@ -18,7 +16,7 @@ public sealed class DecodeFixture : IAsyncLifetime
     {
         Factory = new DecodeFactory(Checkpoint.Path);
         Client = Factory.CreateClient();
-        await Poll.UntilAsync(async () => (await Client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "decode to load its model");
+        await Client.WaitUntilReadyAsync("decode");
     }
 
     public async Task DisposeAsync()

@@ -29,7 +29,7 @@ public sealed class PrefillAvailabilityTests
 
         await gate.ReleaseAsync();
 
-        await Poll.UntilAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "prefill to be ready");
+        await client.WaitUntilReadyAsync("prefill");
         var served = Assert.Single((await client.PrefillOkAsync([.. batch.Sequences])).Results);
         Assert.NotNull(served.FirstToken);
     }
@@ -40,7 +40,7 @@ public sealed class PrefillAvailabilityTests
         using var checkpoint = new TinyCheckpoint();
         await using var factory = new PrefillFactory(checkpoint.Path, kvTransfer: null);
         using var client = factory.CreateClient();
-        await Poll.UntilAsync(async () => (await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "prefill to be ready");
+        await client.WaitUntilReadyAsync("prefill");
 
         var result = Assert.Single((await client.PrefillOkAsync(Sequence("stranded", checkpoint.Prompt(10)))).Results);
 

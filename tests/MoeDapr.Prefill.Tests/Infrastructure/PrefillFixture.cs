@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace MoeDapr.Prefill.Tests.Infrastructure;
 
 /// <summary>kv-transfer and one prefill service on a tiny checkpoint, loaded once and shared by a test class.</summary>
@@ -26,7 +24,7 @@ public sealed class PrefillFixture : IAsyncLifetime
             ["Worker:MaxBatchSequences"] = MaxBatchSequences.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         Client = Factory.CreateClient();
-        await Poll.UntilAsync(async () => (await Client.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK, "prefill to load its model");
+        await Client.WaitUntilReadyAsync("prefill");
     }
 
     public async Task DisposeAsync()
