@@ -35,11 +35,11 @@ public sealed class EngineOptionsTests
         await using var engine = await InferenceEngine.CreateAsync(options, config, new InMemoryWeightSource(TinyModels.Weights(config)), time: time);
         var result = (await engine.PrefillAsync([new PrefillRequest("p", TinyModels.Prompt(10), SamplingParams.Greedy(4))]))[0];
         Assert.NotNull(result.Kv);
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats.KvHandles == 1));
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats.KvHandles == 1));
 
         time.Advance(TimeSpan.FromSeconds(31));
 
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { KvHandles: 0, KvBlocksUsed: 0 }));
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats is { KvHandles: 0, KvBlocksUsed: 0 }));
         await Assert.ThrowsAsync<ArgumentException>(() => engine.ExportSizeAsync(result.Kv!));
     }
 

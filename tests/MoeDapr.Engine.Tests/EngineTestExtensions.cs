@@ -27,21 +27,4 @@ internal static class EngineTestExtensions
         Assert.Equal(a.Length, b.Length);
         return a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(10);
-        }
-
-        return condition();
-    }
 }

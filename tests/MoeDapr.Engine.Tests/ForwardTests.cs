@@ -78,7 +78,7 @@ public sealed class ForwardTests
 
         await engine.LogitsAsync(prompt);
 
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.ExpertLoads.Count == 2 && engine.ExpertLoads.All(l => l.ExpertTokens.Sum() == 20)));
+        Assert.True(await Poll.EventuallyAsync(() => engine.ExpertLoads.Count == 2 && engine.ExpertLoads.All(l => l.ExpertTokens.Sum() == 20)));
         Assert.All(engine.ExpertLoads, l => Assert.Equal(20, l.RankTokens.Sum()));
     }
 }

@@ -132,6 +132,6 @@ public sealed class KvTransferTests
             await engine.ReleaseAsync(results[i].Kv!);
         }
 
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { KvBlocksUsed: 0, KvHandles: 0 }));
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats is { KvBlocksUsed: 0, KvHandles: 0 }));
     }
 }

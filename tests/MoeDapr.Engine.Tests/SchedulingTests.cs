@@ -47,7 +47,7 @@ public sealed class SchedulingTests
 
         Assert.Equal(cold, warm);
         // 30 tokens in blocks of 4: the 7 full blocks of the first 29 tokens are reused.
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats.PrefixCacheHits - hitsBefore == 7), $"hits {engine.Stats.PrefixCacheHits - hitsBefore}");
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats.PrefixCacheHits - hitsBefore == 7), $"hits {engine.Stats.PrefixCacheHits - hitsBefore}");
     }
 
     [Fact]
@@ -84,7 +84,7 @@ public sealed class SchedulingTests
         });
 
         // Blocks of full prompt blocks stay cached (evictable) but none stays referenced.
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
     }
 
     [Fact]
@@ -102,7 +102,7 @@ public sealed class SchedulingTests
             }
         });
 
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats is { Running: 0, Waiting: 0, KvBlocksUsed: 0 }), $"stats {engine.Stats}");
         Assert.True(engine.Stats.GeneratedTokens < 100, $"the sequence went on generating after its reader left: {engine.Stats}");
     }
 
@@ -140,14 +140,14 @@ public sealed class SchedulingTests
         await using var engine = await TinyModels.EngineAsync("qwen2_moe");
         var sampling = SamplingParams.Greedy(40) with { IgnoreEos = true };
         await engine.GenerateAllAsync("warmup", TinyModels.Prompt(8), sampling);
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats.Running == 0));
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats.Running == 0));
         var before = engine.Stats.LiveTensors;
 
         var outputs = await engine.GenerateAllAsync("long", TinyModels.Prompt(8, 1), sampling with { MaxTokens = 1000 });
 
         Assert.Equal(1000, outputs.Count);
         // Steps create and free thousands of tensors; what remains must not grow with the step count.
-        Assert.True(await EngineTestExtensions.EventuallyAsync(() => engine.Stats.Running == 0));
+        Assert.True(await Poll.EventuallyAsync(() => engine.Stats.Running == 0));
         Assert.True(before > 0);
         Assert.InRange(engine.Stats.LiveTensors - before, -5, 5);
     }

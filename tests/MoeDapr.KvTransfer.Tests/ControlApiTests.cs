@@ -121,7 +121,7 @@ public sealed class LeaseExpiryTests : IDisposable
 
         _time.Advance(TimeSpan.FromSeconds(31));
 
-        Assert.True(await EventuallyAsync(async () => (await http.GetAsync("kv/allocations/" + writer.Handle)).StatusCode == HttpStatusCode.NotFound));
+        Assert.True(await Poll.EventuallyAsync(async () => (await http.GetAsync("kv/allocations/" + writer.Handle)).StatusCode == HttpStatusCode.NotFound));
         Assert.Equal(expiredBefore + 1, await MetricAsync("moedapr_kv_transfer_lease_expired_total"));
         Assert.Equal(0, await MetricAsync("moedapr_kv_transfer_staging_bytes_in_use"));
         Assert.Equal(0, (await client.LocatePrefixAsync([Hash(7)], CancellationToken.None)).MatchedBlocks);

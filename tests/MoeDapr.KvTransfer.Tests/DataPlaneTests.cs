@@ -187,7 +187,7 @@ public sealed class DataPlaneTests : IDisposable
             await socket.SendAsync(payload.AsMemory(0, payload.Length / 2));
         }
 
-        Assert.True(await EventuallyAsync(async () =>
+        Assert.True(await Poll.EventuallyAsync(async () =>
             (await client.Control.LocateAsync(allocation.Handle, null, CancellationToken.None))!.State == KvAllocationState.Failed));
         Assert.Equal(before + 1, await MetricAsync("moedapr_kv_transfer_failures_total{reason=\"truncated\"}"));
     }

@@ -66,21 +66,4 @@ internal static class TestSupport
         await Prometheus.Metrics.DefaultRegistry.CollectAndExportAsTextAsync(stream);
         return Sample(System.Text.Encoding.UTF8.GetString(stream.ToArray()), series);
     }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds or the deadline passes.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan? within = null)
-    {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(10));
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-            {
-                return true;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return await condition();
-    }
 }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -71,10 +70,7 @@ internal sealed class FakeOpenAiServer : IAsyncDisposable
         // HttpListener cannot bind port 0: borrow a free port from the OS, retrying if another process takes it first.
         for (var attempt = 0; ; attempt++)
         {
-            using var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
+            var port = FreePort.Next();
             var listener = new HttpListener();
             var prefix = $"http://127.0.0.1:{port}/";
             listener.Prefixes.Add(prefix);

@@ -67,10 +67,7 @@ public sealed class PrometheusServerTests
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         // A port that was free a moment ago: nothing listens there, so every scrape fails.
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
+        var port = FreePort.Next();
 
         await using var prometheus = await PrometheusServer.StartAsync(
             [new PrometheusScrapeTarget("decode", $"127.0.0.1:{port}")], cancellationToken: cts.Token);

@@ -161,21 +161,6 @@ public sealed partial class WorkerStackFixture : IAsyncLifetime
             .Sum(m => double.Parse(m.Groups["value"].Value, System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails with <paramref name="what"/> after <paramref name="timeout"/>.</summary>
-    public static async Task EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"{what} did not happen within {timeout.TotalSeconds} s");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
     /// <summary>The last lines of every service's log, for failure messages.</summary>
     public string Logs() => string.Join(Environment.NewLine, _processes.Select(p => $"== {p.Name}{Environment.NewLine}{p.Tail(20)}"));
 

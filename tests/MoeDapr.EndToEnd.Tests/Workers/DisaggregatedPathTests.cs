@@ -218,7 +218,7 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
         var writer = await stack.KvClient.AllocateAsync(layout, null, CancellationToken.None);
         var handle = writer.Handle; // never committed nor released: a producer that died
 
-        await WorkerStackFixture.EventuallyAsync(
+        await Poll.UntilAsync(
             async () => await stack.KvClient.Control.LocateAsync(handle, null, CancellationToken.None) is null,
             WorkerStackFixture.LeaseTtl + Settle, "the abandoned allocation's expiry");
 
@@ -270,12 +270,12 @@ public sealed class DisaggregatedPathTests(WorkerStackFixture stack) : IClassFix
     /// <summary>No decode call open, no sequence in the batch, no KV block or handle held, no kv-transfer lease alive.</summary>
     private async Task AssertNothingHeldAsync()
     {
-        await WorkerStackFixture.EventuallyAsync(async () =>
+        await Poll.UntilAsync(async () =>
         {
             var stats = await stack.DecodeStatsAsync();
             return stats is { ActiveCalls: 0, Engine: { Running: 0, Waiting: 0, KvBlocksUsed: 0, KvHandles: 0 } };
         }, Settle, "decode releasing every call, batch slot and KV block");
-        await WorkerStackFixture.EventuallyAsync(
+        await Poll.UntilAsync(
             async () => await stack.MetricAsync(stack.KvTransfer, "moedapr_kv_transfer_leases_active") == 0,
             WorkerStackFixture.LeaseTtl + Settle, "kv-transfer holding no allocation");
     }

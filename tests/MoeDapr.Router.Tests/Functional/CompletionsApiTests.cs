@@ -81,7 +81,7 @@ public sealed class CompletionsApiTests : IDisposable
         Assert.Equal(_factory.Workers.Script[..4], (string)body["choices"]![0]!["text"]!);
         Assert.Empty(_factory.Workers.PrefillCalls);
         Assert.True(Assert.Single(_factory.Workers.DecodeCalls).Request.IsLocalPrefill);
-        await Eventually.TrueAsync(() => _factory.Completions.Any(c => c.Path == ServingPaths.LocalPrefill), "a local-prefill completion record");
+        await Poll.UntilAsync(() => _factory.Completions.Any(c => c.Path == ServingPaths.LocalPrefill), "a local-prefill completion record");
     }
 
     [Fact]
@@ -95,7 +95,7 @@ public sealed class CompletionsApiTests : IDisposable
         Assert.Equal("one two", (string)body["choices"]![0]!["text"]!);
         Assert.Equal("stop", (string)body["choices"]![0]!["finish_reason"]!);
         Assert.True((int)body["usage"]!["completion_tokens"]! < 40);
-        await Eventually.TrueAsync(() => !_factory.Workers.CancelledDecodes.IsEmpty, "the decode call to be closed");
+        await Poll.UntilAsync(() => !_factory.Workers.CancelledDecodes.IsEmpty, "the decode call to be closed");
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public sealed class OverloadTests
         });
         using var client = factory.CreateClient();
         var low = Enumerable.Range(0, 2).Select(_ => client.PostAsync("/v1/completions", Body(priority: "low"))).ToArray();
-        await Eventually.TrueAsync(() => factory.Services.GetRequiredService<MoeDapr.Router.Scheduling.AdmissionGate>().Waiting == 2, "two low-priority waiters");
+        await Poll.UntilAsync(() => factory.Services.GetRequiredService<MoeDapr.Router.Scheduling.AdmissionGate>().Waiting == 2, "two low-priority waiters");
 
         var high = client.PostAsync("/v1/completions", Body(priority: "high"));
         var shed = await Task.WhenAny(low);

@@ -144,8 +144,8 @@ public sealed class StreamingTests : IDisposable
         await cts.CancelAsync();
         response.Dispose();
 
-        await Eventually.TrueAsync(() => !_factory.Workers.CancelledDecodes.IsEmpty, "the decode call to be cancelled");
-        await Eventually.TrueAsync(() => _factory.Registry.List().All(w => w.InFlight == 0), "no call left in flight");
+        await Poll.UntilAsync(() => !_factory.Workers.CancelledDecodes.IsEmpty, "the decode call to be cancelled");
+        await Poll.UntilAsync(() => _factory.Registry.List().All(w => w.InFlight == 0), "no call left in flight");
         Assert.Single(_factory.Workers.DecodeCalls);
     }
 }

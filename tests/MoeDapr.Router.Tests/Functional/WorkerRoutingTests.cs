@@ -56,7 +56,7 @@ public sealed class WorkerRoutingTests : IDisposable
 
         Assert.Equal(_factory.Workers.Script[..6], (string)body["choices"]![0]!["text"]!);
         Assert.True(Assert.Single(_factory.Workers.DecodeCalls).Request.IsLocalPrefill);
-        await Eventually.TrueAsync(() => _factory.Completions.Any(c => c.Path == ServingPaths.Aggregated), "an aggregated completion record");
+        await Poll.UntilAsync(() => _factory.Completions.Any(c => c.Path == ServingPaths.Aggregated), "an aggregated completion record");
     }
 
     [Fact]

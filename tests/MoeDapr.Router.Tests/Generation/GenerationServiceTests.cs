@@ -37,7 +37,7 @@ public sealed class GenerationServiceTests : IDisposable
         using var client = new CancellationTokenSource();
 
         var start = StartAsync(Request(4), client.Token);
-        await Eventually.TrueAsync(() => !_factory.Workers.DecodeCalls.IsEmpty, "the decode call to open");
+        await Poll.UntilAsync(() => !_factory.Workers.DecodeCalls.IsEmpty, "the decode call to open");
         Assert.Equal(1, DecodeInFlight);
         await client.CancelAsync();
 

@@ -207,9 +207,9 @@ public sealed class DispatcherTests
         var jobs = Enumerable.Range(0, 6).Select(_ => Submit(100)).ToArray();
 
         _dispatcher.DispatchReady(); // one batch in flight per worker: the first 4
-        await Eventually.TrueAsync(() => jobs.Take(4).All(j => j.Outcome.IsCompleted), "the first batch to finish");
+        await Poll.UntilAsync(() => jobs.Take(4).All(j => j.Outcome.IsCompleted), "the first batch to finish");
         _dispatcher.DispatchReady();
-        await Eventually.TrueAsync(() => jobs.All(j => j.Outcome.IsCompleted), "the second batch to finish");
+        await Poll.UntilAsync(() => jobs.All(j => j.Outcome.IsCompleted), "the second batch to finish");
 
         Assert.Equal([4, 2], _workers.PrefillCalls.Select(c => c.Request.Sequences.Count));
         Assert.All(jobs, j => Assert.Equal(ServingPaths.Disaggregated, j.Outcome.Result.Path));

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
@@ -80,7 +79,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         for (var attempt = 0; attempt < StartAttempts; attempt++)
         {
             var workDir = Directory.CreateTempSubdirectory("moedapr-prometheus-").FullName;
-            var port = FreeLoopbackPort();
+            var port = FreePort.Next();
             var configPath = Path.Combine(workDir, "prometheus.yml");
             await File.WriteAllTextAsync(configPath, BuildConfig(targetList, options), cancellationToken).ConfigureAwait(false);
 
@@ -320,13 +319,6 @@ public sealed class PrometheusServer : IAsyncDisposable
 
         throw new FileNotFoundException(
             "The prometheus binary was not found on PATH (set $PROMETHEUS to override). test.sh installs it: apt-get install prometheus.");
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static double ParseValue(JsonElement pair) =>

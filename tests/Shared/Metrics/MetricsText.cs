@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace MoeDapr.Eplb.Tests.Infrastructure;
+namespace MoeDapr.Tests.Shared;
 
 /// <summary>Samples of a Prometheus text exposition, by metric name and labels.</summary>
 public sealed partial class MetricsText

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace MoeDapr.Sidecar.Tests.Infrastructure;
+namespace MoeDapr.Tests.Shared;
 
-/// <summary>Free loopback TCP ports for apps, sidecars and redis-server.</summary>
+/// <summary>Free loopback TCP ports for apps, sidecars and servers a test starts.</summary>
 public static class FreePort
 {
+    /// <summary>A port the OS just handed out and took back: free now, though another process may take it before the caller binds it.</summary>
     public static int Next()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using MoeDapr.Contracts;
 using MoeDapr.Decode;
 
-namespace MoeDapr.Eplb.Tests;
+namespace MoeDapr.Decode.Tests;
 
 /// <summary>The decode call's stream writer: every line arrives, in order, and lines that queue up share a flush.</summary>
 public sealed class DecodeStreamWriterTests

@@ -1,0 +1,2 @@
+// The decode app exports to prometheus-net's process-wide default registry: one test class at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
