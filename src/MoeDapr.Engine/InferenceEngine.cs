@@ -1,14 +1,10 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using MoeDapr.Contracts;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Engine.Kv;
-using MoeDapr.Engine.Modeling;
-using MoeDapr.Engine.Sampling;
 using MoeDapr.Engine.Scheduling;
 using MoeDapr.Model;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MoeDapr.Engine;
 
@@ -31,7 +27,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Random _seeds;
-    private readonly int _maxSequenceLength;
+    private readonly PromptRules _rules;
     private EngineCore? _core;
     private volatile EngineStats _stats = new();
     private volatile IReadOnlyList<ExpertLoad> _expertLoads = [];
@@ -41,7 +37,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     {
         _options = options;
         Config = config;
-        _maxSequenceLength = MaxSequenceLengthOf(options, config);
+        _rules = PromptRules.For(config, options.MaxSequenceLength);
         _seeds = seeds ?? new Random();
         _commands = Channel.CreateBounded<Action<EngineCore>>(new BoundedChannelOptions(options.MaxQueuedRequests) { SingleReader = true });
         _thread = new Thread(() => Loop(build)) { IsBackground = true, Name = "moedapr-engine" };
@@ -77,7 +73,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
         options.Validate();
-        var engine = new InferenceEngine(options, config, () => BuildCore(options, config, weights, tokenizer, time ?? TimeProvider.System), seeds);
+        var engine = new InferenceEngine(options, config, () => EngineBuilder.Build(options, config, weights, tokenizer, time ?? TimeProvider.System), seeds);
         try
         {
             await engine._started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -91,45 +87,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         return engine;
     }
 
-    private static EngineCore BuildCore(EngineOptions options, ModelConfig config, IWeightSource weights, ITextTokenizer? tokenizer, TimeProvider time)
-    {
-        if (options.Threads > 0)
-        {
-            torch.set_num_threads(options.Threads);
-        }
-
-        SmallRowsLinear.Threads = torch.get_num_threads();
-
-        var device = options.ResolveDevice();
-        var dtype = options.ResolveDtype(device);
-        var ranks = options.ExpertParallelDevices.Count > 0
-            ? options.ExpertParallelDevices.Select(d => torch.device(d)).ToArray()
-            : Enumerable.Repeat(device, options.ExpertParallelSize).ToArray();
-        var slots = config.NumExperts + options.RedundantExperts;
-        if (slots % ranks.Length != 0)
-        {
-            throw new ArgumentException(
-                $"EngineOptions.ExpertParallelSize: the {config.NumExperts} experts plus {options.RedundantExperts} redundant slots must split evenly over {ranks.Length} ranks",
-                nameof(EngineOptions.ExpertParallelSize));
-        }
-
-        var maxLength = MaxSequenceLengthOf(options, config);
-        var model = new MoeTransformer(config, weights, new ModelPlacement
-        {
-            Device = device,
-            Dtype = dtype,
-            RankDevices = ranks,
-            ExpertSlots = slots,
-            MaxPositions = maxLength,
-        });
-        var blocks = options.NumBlocks > 0 ? options.NumBlocks : PagedKvCache.BlocksForBytes(config, options.BlockSize, dtype, options.KvCacheBytes);
-        var cache = new PagedKvCache(config, blocks, options.BlockSize, dtype, device);
-        return new EngineCore(model, cache, options, tokenizer, time);
-    }
-
-    private static int MaxSequenceLengthOf(EngineOptions options, ModelConfig config) =>
-        options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings) : config.MaxPositionEmbeddings;
-
     /// <summary>
     /// Prefills a batch of prompts and samples each one's first token; the prompts' KV stays under the
     /// returned handles until <see cref="Release"/> or the lease (EngineOptions.KvHandleLease) ends.
@@ -142,7 +99,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             ValidatePrompt(r.PromptTokens, r.Sampling);
             return new PrefillSink(r.RequestId);
         }).ToArray();
-        var seeds = batch.Select(r => r.Sampling.Seed ?? NextSeed()).ToArray();
+        var seeds = batch.Select(r => SeedOf(r.Sampling)).ToArray();
         Post(core =>
         {
             for (var i = 0; i < batch.Count; i++)
@@ -179,7 +136,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (first, kv, cached) = await sinks[i].Result.WaitAsync(cancellationToken).ConfigureAwait(false);
-            results[i] = new PrefillResult(batch[i].RequestId, first, seeds[i], kv, cached);
+            results[i] = new PrefillResult(batch[i].RequestId, first, unchecked((long)seeds[i]), kv, cached);
         }
 
         return results;
@@ -198,7 +155,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             throw new ArgumentException("a request with KV needs the FirstToken the prefill returned", nameof(request));
         }
 
-        var seed = request.Sampling.Seed ?? NextSeed();
+        var seed = SeedOf(request.Sampling);
         var sink = new StreamSink(request.Sampling.MaxTokens + 1);
         Post(core =>
         {
@@ -263,12 +220,12 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     /// Cancelling it before the engine thread reaches it skips the copy; once the copy has begun, the call waits for it
     /// to end before it reports the cancellation, so the caller may free <paramref name="source"/> as soon as it returns.
     /// </remarks>
-    public Task<KvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
+    public Task<EngineKvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
         InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
 
     /// <summary>Writes a handle's KV (64-byte header, then blocks) to native memory; returns bytes written.</summary>
     /// <remarks>As <see cref="ImportKvAsync"/>: <paramref name="destination"/> is never written after this call returns.</remarks>
-    public Task<long> ExportKvAsync(KvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
+    public Task<long> ExportKvAsync(EngineKvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
         InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
 
     /// <summary>
@@ -282,11 +239,11 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
-    public Task<long> ExportSizeAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
+    public Task<long> ExportSizeAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
         Invoke(core => core.ExportSize(handle), cancellationToken);
 
     /// <summary>Frees the blocks under a handle (after export, or when the request is dropped).</summary>
-    public Task<bool> ReleaseAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
+    public Task<bool> ReleaseAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
         Invoke(core => core.Release(handle), cancellationToken);
 
     /// <summary>
@@ -312,28 +269,19 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     /// <summary>Aborts a request by id (no-op when it already finished).</summary>
     public void AbortRequest(string requestId) => _aborts.Enqueue(requestId);
 
+    /// <summary>Applies the prompt rules (<see cref="PromptRules"/>) and the sampling ranges; throws naming the first broken one.</summary>
     private void ValidatePrompt(IReadOnlyList<int> tokens, SamplingParams sampling)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(sampling);
-        if (tokens.Count == 0)
+        if ((_rules.Check(tokens, sampling.MaxTokens) ?? sampling.Validate(Config.VocabSize)) is { } problem)
         {
-            throw new ArgumentException("prompt: must hold at least one token", nameof(tokens));
+            throw new ArgumentException(problem, problem[..problem.IndexOf(':', StringComparison.Ordinal)]);
         }
-
-        if (tokens.Count >= _maxSequenceLength)
-        {
-            throw new ArgumentException($"prompt: {tokens.Count} tokens; this engine takes at most {_maxSequenceLength - 1} (EngineOptions.MaxSequenceLength)", nameof(tokens));
-        }
-
-        var bad = tokens.FirstOrDefault(t => t < 0 || t >= Config.VocabSize, 0);
-        if (bad < 0 || bad >= Config.VocabSize)
-        {
-            throw new ArgumentException($"prompt: token id {bad} is outside the vocabulary [0, {Config.VocabSize})", nameof(tokens));
-        }
-
-        sampling.Validate(Config.VocabSize);
     }
+
+    /// <summary>The request's seed as the draws use it (the wire's signed seed, bit for bit), or a fresh one.</summary>
+    private ulong SeedOf(SamplingParams sampling) => sampling.Seed is { } seed ? unchecked((ulong)seed) : NextSeed();
 
     private ulong NextSeed()
     {
@@ -503,8 +451,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
         core.AbortAll();
         core.Dispose();
-        core.Model.Dispose();
-        core.Cache.Dispose();
     }
 
     /// <summary>Runs a posted command; commands report their own errors to their callers, so one failing cannot stop the engine thread.</summary>
@@ -549,38 +495,4 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private sealed class PrefillSink(string requestId) : ISequenceSink
-    {
-        private readonly TaskCompletionSource<(TokenOutput, KvHandle?, int)> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<(TokenOutput First, KvHandle? Kv, int CachedTokens)> Result => _result.Task;
-
-        public void OnToken(Sequence sequence, TokenOutput output) => _result.TrySetResult((output, null, 0)); // only an abort arrives here
-
-        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => _result.TrySetResult((first, kv, sequence.CachedTokens));
-
-        public void OnFailed(Sequence sequence, Exception error) =>
-            _result.TrySetException(new InvalidOperationException($"prefill of request {requestId} failed: {error.Message}", error));
-    }
-
-    private sealed class StreamSink(int capacity) : ISequenceSink
-    {
-        private readonly Channel<TokenOutput> _channel = Channel.CreateBounded<TokenOutput>(new BoundedChannelOptions(capacity + 1) { SingleWriter = true, SingleReader = true });
-
-        public ChannelReader<TokenOutput> Reader => _channel.Reader;
-
-        public void OnToken(Sequence sequence, TokenOutput output)
-        {
-            _channel.Writer.TryWrite(output);
-            if (output.FinishReason is not null)
-            {
-                _channel.Writer.TryComplete();
-            }
-        }
-
-        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => OnToken(sequence, first);
-
-        public void OnFailed(Sequence sequence, Exception error) => _channel.Writer.TryComplete(error);
-    }
 }

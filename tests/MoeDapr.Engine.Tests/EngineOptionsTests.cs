@@ -1,5 +1,5 @@
+using MoeDapr.Contracts;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Engine.Sampling;
 
 namespace MoeDapr.Engine.Tests;
 
