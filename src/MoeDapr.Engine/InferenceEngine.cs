@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
 using MoeDapr.Contracts;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Engine.Scheduling;
@@ -15,13 +14,9 @@ namespace MoeDapr.Engine;
 /// </summary>
 public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 {
-    private const int Pending = 0;
-    private const int Running = 1;
-    private const int Skipped = 2;
-    private static readonly TimeSpan CallerMemoryCopyBound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(50);
     private readonly EngineOptions _options;
-    private readonly Channel<Action<EngineCore>> _commands;
+    private readonly EngineMailbox _mailbox;
     private readonly ConcurrentQueue<string> _aborts = new();
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stopping = new();
@@ -39,7 +34,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         Config = config;
         _rules = PromptRules.For(config, options.MaxSequenceLength);
         _seeds = seeds ?? new Random();
-        _commands = Channel.CreateBounded<Action<EngineCore>>(new BoundedChannelOptions(options.MaxQueuedRequests) { SingleReader = true });
+        _mailbox = new EngineMailbox(options.MaxQueuedRequests);
         _thread = new Thread(() => Loop(build)) { IsBackground = true, Name = "moedapr-engine" };
         _thread.Start();
     }
@@ -100,7 +95,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             return new PrefillSink(r.RequestId);
         }).ToArray();
         var seeds = batch.Select(r => SeedOf(r.Sampling)).ToArray();
-        Post(core =>
+        _mailbox.Post(core =>
         {
             for (var i = 0; i < batch.Count; i++)
             {
@@ -157,7 +152,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
         var seed = SeedOf(request.Sampling);
         var sink = new StreamSink(request.Sampling.MaxTokens + 1);
-        Post(core =>
+        _mailbox.Post(core =>
         {
             var sequence = new Sequence
             {
@@ -221,12 +216,12 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     /// to end before it reports the cancellation, so the caller may free <paramref name="source"/> as soon as it returns.
     /// </remarks>
     public Task<EngineKvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
-        InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
+        _mailbox.InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
 
     /// <summary>Writes a handle's KV (64-byte header, then blocks) to native memory; returns bytes written.</summary>
     /// <remarks>As <see cref="ImportKvAsync"/>: <paramref name="destination"/> is never written after this call returns.</remarks>
     public Task<long> ExportKvAsync(EngineKvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
-        InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
+        _mailbox.InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
 
     /// <summary>
     /// The header (layout, dtype and payload size) of the export of a <paramref name="tokens"/>-token sequence, known
@@ -240,18 +235,18 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
     public Task<long> ExportSizeAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.ExportSize(handle), cancellationToken);
+        _mailbox.Invoke(core => core.ExportSize(handle), cancellationToken);
 
     /// <summary>Frees the blocks under a handle (after export, or when the request is dropped).</summary>
     public Task<bool> ReleaseAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.Release(handle), cancellationToken);
+        _mailbox.Invoke(core => core.Release(handle), cancellationToken);
 
     /// <summary>
     /// Replaces MoE layer <paramref name="layer"/>'s placement between steps (see <c>ExpertShards.ApplyPlacement</c>);
     /// returns how long the engine thread spent on it: the serving pause.
     /// </summary>
     public Task<TimeSpan> ApplyPlacementAsync(int layer, int[] phy2Log, CancellationToken cancellationToken = default) =>
-        Invoke(core =>
+        _mailbox.Invoke(core =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var experts = core.Model.Experts(layer) ?? throw new ArgumentException($"layer {layer} is not an MoE layer", nameof(layer));
@@ -263,7 +258,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     public Task<float[]> LogitsAsync(IReadOnlyList<int> tokens, CancellationToken cancellationToken = default)
     {
         ValidatePrompt(tokens, SamplingParams.Greedy(1));
-        return Invoke(core => core.Logits(tokens), cancellationToken);
+        return _mailbox.Invoke(core => core.Logits(tokens), cancellationToken);
     }
 
     /// <summary>Aborts a request by id (no-op when it already finished).</summary>
@@ -291,77 +286,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         }
     }
 
-    private Task<T> Invoke<T>(Func<EngineCore, T> work, CancellationToken cancellationToken)
-    {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(core =>
-        {
-            try
-            {
-                completion.TrySetResult(work(core));
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-        });
-        return completion.Task.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Like <see cref="Invoke{T}"/> for work that reads or writes memory the caller owns (a staging buffer, a shared-memory
-    /// mapping): a cancelled call must not return while the engine thread may still touch that memory, or the caller
-    /// would free it under the copy. Pending work is marked skipped; work already running is waited for (it is one copy).
-    /// </summary>
-    private async Task<T> InvokeOnCallerMemory<T>(Func<EngineCore, T> work, CancellationToken cancellationToken)
-    {
-        var state = new StrongBox<int>(Pending);
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(core =>
-        {
-            if (Interlocked.CompareExchange(ref state.Value, Running, Pending) != Pending)
-            {
-                completion.TrySetCanceled(cancellationToken);
-                return;
-            }
-
-            try
-            {
-                completion.TrySetResult(work(core));
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-        });
-
-        try
-        {
-            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            if (Interlocked.CompareExchange(ref state.Value, Skipped, Pending) != Pending)
-            {
-                // The copy has started: let it finish before the caller can release the memory. A copy of even a
-                // large payload takes well under a second; the bound only guards against a wedged engine thread.
-                await ((Task)completion.Task).WaitAsync(CallerMemoryCopyBound, CancellationToken.None)
-                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
-            throw;
-        }
-    }
-
-    private void Post(Action<EngineCore> command)
-    {
-        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-        if (!_commands.Writer.TryWrite(command))
-        {
-            throw new EngineOverloadedException($"the engine queue is full ({_options.MaxQueuedRequests} requests; EngineOptions.MaxQueuedRequests)");
-        }
-    }
-
     private void Loop(Func<EngineCore> build)
     {
         try
@@ -376,7 +300,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
         _started.TrySetResult();
         var core = _core;
-        var reader = _commands.Reader;
+        var reader = _mailbox.Reader;
         Task<bool>? idle = null;
         while (!_stopping.IsCancellationRequested)
         {
@@ -469,16 +393,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     private void PublishStats(EngineCore core)
     {
         _stats = core.Stats();
-        var loads = new List<ExpertLoad>();
-        for (var l = 0; l < Config.NumLayers; l++)
-        {
-            if (core.Model.Experts(l) is { } experts)
-            {
-                loads.Add(new ExpertLoad(l, experts.ExpertTokens, experts.RankTokens, experts.Phy2Log));
-            }
-        }
-
-        _expertLoads = loads;
+        _expertLoads = core.ExpertLoads();
     }
 
     public async ValueTask DisposeAsync()
@@ -489,7 +404,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         }
 
         _stopping.Cancel();
-        _commands.Writer.TryComplete();
+        _mailbox.Close();
         await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
         _stopping.Dispose();
     }

@@ -51,6 +51,21 @@ internal sealed class EngineCore : IDisposable
 
     public EngineStats Stats() => _scheduler.Stats() with { LiveTensors = ModelRunner.LiveTensors };
 
+    /// <summary>Per MoE layer: token counters since load and the current placement.</summary>
+    public IReadOnlyList<ExpertLoad> ExpertLoads()
+    {
+        var loads = new List<ExpertLoad>();
+        for (var l = 0; l < Model.Config.NumLayers; l++)
+        {
+            if (Model.Experts(l) is { } experts)
+            {
+                loads.Add(new ExpertLoad(l, experts.ExpertTokens, experts.RankTokens, experts.Phy2Log));
+            }
+        }
+
+        return loads;
+    }
+
     /// <summary>Runs one step if there is work; returns whether it did.</summary>
     public bool Step()
     {
