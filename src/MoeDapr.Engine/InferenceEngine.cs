@@ -100,16 +100,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             for (var i = 0; i < batch.Count; i++)
             {
                 var r = batch[i];
-                var sequence = new Sequence
-                {
-                    RequestId = r.RequestId,
-                    Tokens = [.. r.PromptTokens],
-                    PromptLength = r.PromptTokens.Count,
-                    Sampling = r.Sampling,
-                    Seed = seeds[i],
-                    Sink = sinks[i],
-                    PrefillOnly = true,
-                };
+                var sequence = Sequence.ForPrompt(r.RequestId, r.PromptTokens, r.Sampling, seeds[i], sinks[i], prefillOnly: true);
                 try
                 {
                     core.Add(sequence);
@@ -154,15 +145,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         var sink = new StreamSink(request.Sampling.MaxTokens + 1);
         _mailbox.Post(core =>
         {
-            var sequence = new Sequence
-            {
-                RequestId = request.RequestId,
-                Tokens = [.. request.PromptTokens],
-                PromptLength = request.PromptTokens.Count,
-                Sampling = request.Sampling,
-                Seed = seed,
-                Sink = sink,
-            };
+            var sequence = Sequence.ForPrompt(request.RequestId, request.PromptTokens, request.Sampling, seed, sink);
             try
             {
                 if (request.Kv is { } kv)

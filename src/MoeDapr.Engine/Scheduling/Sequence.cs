@@ -5,6 +5,18 @@ namespace MoeDapr.Engine.Scheduling;
 /// <summary>Run state of one sequence: tokens, how many have KV in the cache, its blocks, and sampling state.</summary>
 internal sealed class Sequence
 {
+    /// <summary>A sequence at the start of its prompt.</summary>
+    public static Sequence ForPrompt(string requestId, IReadOnlyList<int> prompt, SamplingParams sampling, ulong seed, ISequenceSink sink, bool prefillOnly = false) => new()
+    {
+        RequestId = requestId,
+        Tokens = [.. prompt],
+        PromptLength = prompt.Count,
+        Sampling = sampling,
+        Seed = seed,
+        Sink = sink,
+        PrefillOnly = prefillOnly,
+    };
+
     public required string RequestId { get; init; }
 
     /// <summary>Prompt followed by the generated tokens.</summary>
