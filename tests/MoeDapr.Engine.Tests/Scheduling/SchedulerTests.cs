@@ -30,13 +30,16 @@ public sealed class SchedulerTests
         Assert.Equal([7], s.Output);
     }
 
-    [Fact]
-    public void Schedule_PromptArrivesWhileOthersDecode_AlternatesPrefillAndDecodeSteps()
+    [Theory]
+    // The running sequence's prompt was the last step, so under "alternate" its stream gets the next one.
+    [InlineData(StepPolicies.Alternate, new[] { StepKind.Decode, StepKind.Prefill, StepKind.Decode, StepKind.Prefill })]
+    [InlineData(StepPolicies.PrefillFirst, new[] { StepKind.Prefill, StepKind.Prefill, StepKind.Prefill, StepKind.Decode })]
+    public void Schedule_PromptArrivesWhileOthersDecode_StepKindsFollowThePolicy(string policy, StepKind[] expected)
     {
-        var harness = new Harness(blocks: 32, maxPrefillTokens: 4);
+        var harness = new Harness(blocks: 32, maxPrefillTokens: 4, policy);
         harness.Add("running", promptLength: 3);
         harness.Apply(harness.Scheduler.Schedule()!, token: 1); // its prompt, then it decodes
-        harness.Add("new", promptLength: 12);
+        harness.Add("new", promptLength: 12); // three prefill steps of 4
 
         var kinds = Enumerable.Range(0, 4).Select(_ =>
         {
@@ -45,26 +48,7 @@ public sealed class SchedulerTests
             return plan.Kind;
         }).ToArray();
 
-        // The running sequence's prompt was the last step, so its stream gets the next one.
-        Assert.Equal([StepKind.Decode, StepKind.Prefill, StepKind.Decode, StepKind.Prefill], kinds);
-    }
-
-    [Fact]
-    public void Schedule_PrefillFirstPolicy_PrefillsWhilePromptsWait()
-    {
-        var harness = new Harness(blocks: 32, maxPrefillTokens: 4, policy: StepPolicies.PrefillFirst);
-        harness.Add("running", promptLength: 3);
-        harness.Apply(harness.Scheduler.Schedule()!, token: 1);
-        harness.Add("new", promptLength: 12);
-
-        var kinds = Enumerable.Range(0, 4).Select(_ =>
-        {
-            var plan = harness.Scheduler.Schedule()!;
-            harness.Apply(plan, token: 1);
-            return plan.Kind;
-        }).ToArray();
-
-        Assert.Equal([StepKind.Prefill, StepKind.Prefill, StepKind.Prefill, StepKind.Decode], kinds);
+        Assert.Equal(expected, kinds);
     }
 
     [Fact]
