@@ -3,8 +3,7 @@ using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
-using EngineKvHandle = MoeDapr.Engine.KvHandle;
-using FinishReason = MoeDapr.Contracts.FinishReason;
+using MoeDapr.Model;
 
 namespace MoeDapr.Decode;
 
@@ -26,19 +25,9 @@ public sealed class DecodeWorker(
             return "requestId: required";
         }
 
-        if (request.PromptTokenIds is not { Count: > 0 } prompt)
-        {
-            return "promptTokenIds: must hold at least one token";
-        }
-
         if (request.Sampling is null)
         {
-            return "sampling: required";
-        }
-
-        if (request.Sampling.Validate() is { } bad)
-        {
-            return bad;
+            return request.PromptTokenIds is { Count: > 0 } ? "sampling: required" : "promptTokenIds: must hold at least one token";
         }
 
         if ((request.KvHandle is null) != (request.FirstToken is null))
@@ -46,18 +35,13 @@ public sealed class DecodeWorker(
             return "kvHandle: kvHandle and firstToken go together (both for a prefilled prompt, neither to prefill locally)";
         }
 
-        var vocab = engine.Config.VocabSize;
-        if (prompt.Any(t => t < 0 || t >= vocab) || request.FirstToken is { TokenId: < 0 } || request.FirstToken?.TokenId >= vocab)
+        var rules = PromptRules.For(engine.Config, engine.Options.MaxSequenceLength);
+        if (request.FirstToken is { } first && !rules.InVocabulary(first.TokenId))
         {
-            return $"promptTokenIds: token ids must be in [0, {vocab})";
+            return $"firstToken: token id {first.TokenId} is outside the vocabulary [0, {rules.VocabSize})";
         }
 
-        var maxLength = engine.Options.MaxSequenceLength > 0
-            ? Math.Min(engine.Options.MaxSequenceLength, engine.Config.MaxPositionEmbeddings)
-            : engine.Config.MaxPositionEmbeddings;
-        return prompt.Count + request.Sampling.MaxTokens > maxLength
-            ? $"promptTokenIds: {prompt.Count} prompt tokens plus maxTokens {request.Sampling.MaxTokens} exceed the context of {maxLength}"
-            : null;
+        return rules.Check(request.PromptTokenIds, request.Sampling.MaxTokens) ?? request.Sampling.Validate(rules.VocabSize);
     }
 
     /// <summary>
@@ -98,11 +82,12 @@ public sealed class DecodeWorker(
             {
                 RequestId = request.RequestId,
                 PromptTokens = request.PromptTokenIds,
-                Sampling = request.Sampling.ToEngine(),
+                Sampling = request.Sampling,
                 Kv = kv,
                 FirstToken = request.FirstToken?.TokenId,
             };
             int? lastToken = request.FirstToken?.TokenId;
+            var endedByStopString = false;
             await foreach (var output in engine.GenerateAsync(generate, cancellationToken))
             {
                 if (output.TokenId >= 0)
@@ -112,7 +97,7 @@ public sealed class DecodeWorker(
                         ttftMs = time.GetElapsedTime(started).TotalMilliseconds;
                     }
 
-                    await emit(DecodeStreamEvent.ForToken(completion, output.ToSample(request.Sampling)));
+                    await emit(DecodeStreamEvent.ForToken(completion, output.Sample));
                     completion++;
                     lastToken = output.TokenId;
                     metrics.GenerationTokens.Inc();
@@ -120,13 +105,15 @@ public sealed class DecodeWorker(
 
                 if (output.FinishReason is { } reason)
                 {
-                    finish = reason.ToWire();
+                    finish = reason;
+                    endedByStopString = output.StopString is not null;
                 }
             }
 
             finish ??= FinishReason.Abort;
             await release;
-            int? stopToken = finish == FinishReason.Stop ? lastToken : null;
+            // A stop string is text, not a token: only a stop token id or EOS is reported as the stop token.
+            int? stopToken = finish == FinishReason.Stop && !endedByStopString ? lastToken : null;
             await emit(DecodeStreamEvent.ForDone(finish.Value, request.PromptTokenIds.Count, completion, request.CachedTokens, stopToken));
         }
         catch (OperationCanceledException) when (!callerGone.IsCancellationRequested && (deadline.IsCancellationRequested || abortRequested.IsCancellationRequested))

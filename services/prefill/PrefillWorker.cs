@@ -3,7 +3,6 @@ using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
 using MoeDapr.Model;
-using EngineKvHandle = MoeDapr.Engine.KvHandle;
 
 namespace MoeDapr.Prefill;
 
@@ -40,7 +39,7 @@ public sealed class PrefillWorker(
             var promptTokens = runnable.Sum(i => (long)request.Sequences[i].PromptTokenIds.Count);
             using var busy = load.Begin(runnable.Count, promptTokens);
             var prefills = runnable.Select(i => new PrefillRequest(
-                request.Sequences[i].RequestId, request.Sequences[i].PromptTokenIds, request.Sequences[i].Sampling.ToEngine())).ToArray();
+                request.Sequences[i].RequestId, request.Sequences[i].PromptTokenIds, request.Sequences[i].Sampling)).ToArray();
             var statsBefore = engine.Stats;
 
             // kv-transfer allocates the first sequence's staging while the engine computes (an export's size follows
@@ -77,7 +76,7 @@ public sealed class PrefillWorker(
     private async Task<PrefillSequenceResult> PublishAsync(
         InferenceEngine engine, PrefillSequence sequence, PrefillResult output, Task<KvWriter> allocation, PrefillStageTimes times, CancellationToken cancellationToken)
     {
-        var first = output.FirstToken.ToSample(sequence.Sampling);
+        var first = output.FirstToken.Sample;
         if (output.Kv is not { } kv)
         {
             await DiscardAsync(allocation); // finished at its first token: nothing to hand over
@@ -87,7 +86,7 @@ public sealed class PrefillWorker(
                 FirstToken = first,
                 PromptTokens = sequence.PromptTokenIds.Count,
                 CachedTokens = output.CachedTokens,
-                FinishReason = (output.FirstToken.FinishReason ?? Engine.FinishReason.Stop).ToWire(),
+                FinishReason = output.FirstToken.FinishReason ?? FinishReason.Stop,
             };
         }
 
@@ -165,36 +164,13 @@ public sealed class PrefillWorker(
 
     private static string? Validate(InferenceEngine engine, PrefillSequence sequence)
     {
-        if (sequence.PromptTokenIds is not { Count: > 0 } prompt)
-        {
-            return "promptTokenIds: must hold at least one token";
-        }
-
         if (sequence.Sampling is null)
         {
-            return "sampling: required";
+            return sequence.PromptTokenIds is { Count: > 0 } ? "sampling: required" : "promptTokenIds: must hold at least one token";
         }
 
-        if (sequence.Sampling.Validate() is { } bad)
-        {
-            return bad;
-        }
-
-        var vocab = engine.Config.VocabSize;
-        foreach (var token in prompt)
-        {
-            if (token < 0 || token >= vocab)
-            {
-                return $"promptTokenIds: token {token} is outside the vocabulary [0, {vocab})";
-            }
-        }
-
-        var maxLength = engine.Options.MaxSequenceLength > 0
-            ? Math.Min(engine.Options.MaxSequenceLength, engine.Config.MaxPositionEmbeddings)
-            : engine.Config.MaxPositionEmbeddings;
-        return prompt.Count + sequence.Sampling.MaxTokens > maxLength
-            ? $"promptTokenIds: {prompt.Count} prompt tokens plus maxTokens {sequence.Sampling.MaxTokens} exceed the context of {maxLength}"
-            : null;
+        return PromptRules.For(engine.Config, engine.Options.MaxSequenceLength).Check(sequence.PromptTokenIds, sequence.Sampling.MaxTokens)
+            ?? sequence.Sampling.Validate(engine.Config.VocabSize);
     }
 
     private static PrefillSequenceResult Failed(string requestId, string code, string message) =>

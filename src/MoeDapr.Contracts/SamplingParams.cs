@@ -32,8 +32,8 @@ public sealed record SamplingParams
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
     /// <summary>
-    /// Stop strings. The router enforces them on the detokenized text (it truncates the text before the first match
-    /// and closes the decode call); decode may also end the sequence on them, which only saves work.
+    /// Stop strings. The engine ends the sequence once its detokenized output contains one (the token that completes
+    /// it is still sent); the router truncates the client's text before the first match, as OpenAI does.
     /// </summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
 
@@ -42,6 +42,28 @@ public sealed record SamplingParams
 
     /// <summary>Null: no logprobs. k ≥ 0: the chosen token's logprob plus the k most likely alternatives (k ≤ 20).</summary>
     public int? Logprobs { get; init; }
+
+    /// <summary>Greedy decoding of at most <paramref name="maxTokens"/> tokens.</summary>
+    public static SamplingParams Greedy(int maxTokens) => new() { Temperature = 0f, MaxTokens = maxTokens };
+
+    /// <summary>
+    /// <see cref="Validate()"/>, plus what needs the model: stop token ids inside a <paramref name="vocabSize"/>-token
+    /// vocabulary, no empty stop string.
+    /// </summary>
+    public string? Validate(int vocabSize)
+    {
+        if (Validate() is { } problem)
+        {
+            return problem;
+        }
+
+        if (StopTokenIds.Any(t => t < 0 || t >= vocabSize))
+        {
+            return $"stopTokenIds: ids must be in [0, {vocabSize})";
+        }
+
+        return StopStrings.Any(string.IsNullOrEmpty) ? "stopStrings: must not be empty" : null;
+    }
 
     /// <summary>The first invalid field as "field: reason", or null when every field is in range.</summary>
     public string? Validate()

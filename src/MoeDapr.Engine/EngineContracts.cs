@@ -1,18 +1,18 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine;
 
-/// <summary>Why a sequence stopped: a stop token or string, a length limit, or an abort.</summary>
-public enum FinishReason
-{
-    Stop,
-    Length,
-    Abort,
-}
-
 /// <summary>One generated token; <see cref="FinishReason"/> is set on a sequence's last output.</summary>
 /// <param name="TokenId">The token id, or -1 on an abort that carries no token.</param>
-public sealed record TokenOutput(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> TopLogprobs, FinishReason? FinishReason);
+/// <param name="Logprob">Log-probability of the token (always computed; <see cref="Sample"/> carries it only when asked for).</param>
+public sealed record TokenOutput(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> TopLogprobs, FinishReason? FinishReason)
+{
+    /// <summary>The token as the wire carries it: logprobs only when the request's <see cref="SamplingParams.Logprobs"/> asked.</summary>
+    public TokenSample Sample { get; init; } = new() { TokenId = TokenId };
+
+    /// <summary>The stop string whose match ended the sequence at this token, else null (a stop token or a limit ended it, or it goes on).</summary>
+    public string? StopString { get; init; }
+}
 
 /// <summary>A prompt to prefill.</summary>
 public sealed record PrefillRequest(string RequestId, IReadOnlyList<int> PromptTokens, SamplingParams Sampling);
@@ -21,12 +21,7 @@ public sealed record PrefillRequest(string RequestId, IReadOnlyList<int> PromptT
 /// The result of prefilling one prompt: its first token, the seed its draws use (pass it on to the decode
 /// side), and a handle to its KV (null when the first token already finished the sequence).
 /// </summary>
-public sealed record PrefillResult(string RequestId, TokenOutput FirstToken, ulong Seed, KvHandle? Kv, int CachedTokens = 0);
-
-/// <summary>KV blocks the engine holds for a sequence between prefill (or import) and decode, or export.</summary>
-/// <param name="Id">Engine-local id.</param>
-/// <param name="Tokens">Tokens whose keys and values the blocks hold.</param>
-public sealed record KvHandle(long Id, int Tokens);
+public sealed record PrefillResult(string RequestId, TokenOutput FirstToken, long Seed, EngineKvHandle? Kv, int CachedTokens = 0);
 
 /// <summary>
 /// A sequence to generate. Without <see cref="Kv"/> the engine prefills the prompt itself. With it (from
@@ -39,7 +34,7 @@ public sealed record GenerateRequest
     public required string RequestId { get; init; }
     public required IReadOnlyList<int> PromptTokens { get; init; }
     public required SamplingParams Sampling { get; init; }
-    public KvHandle? Kv { get; init; }
+    public EngineKvHandle? Kv { get; init; }
     public int? FirstToken { get; init; }
 }
 

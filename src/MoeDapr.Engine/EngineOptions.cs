@@ -29,6 +29,9 @@ public sealed record EngineOptions
     /// <summary>Most prompt tokens computed in one prefill step (longer prompts go in chunks).</summary>
     public int MaxPrefillTokens { get; init; } = 512;
 
+    /// <summary>How the scheduler picks between prefill and decode steps: one of <see cref="Scheduling.StepPolicies.Names"/>.</summary>
+    public string StepPolicy { get; init; } = Scheduling.StepPolicies.Alternate;
+
     /// <summary>Bound of the queue in front of the engine thread; beyond it requests are refused at once.</summary>
     public int MaxQueuedRequests { get; init; } = 256;
 
@@ -66,6 +69,7 @@ public sealed record EngineOptions
         Require(MaxSequenceLength >= 0, nameof(MaxSequenceLength), "must not be negative");
         Require(MaxBatchSize > 0, nameof(MaxBatchSize), "must be positive");
         Require(MaxPrefillTokens >= BlockSize, nameof(MaxPrefillTokens), "must be at least BlockSize");
+        Require(Scheduling.StepPolicies.Names.Contains(StepPolicy), nameof(StepPolicy), $"\"{StepPolicy}\" is not one of {string.Join(", ", Scheduling.StepPolicies.Names)}");
         Require(MaxQueuedRequests > 0, nameof(MaxQueuedRequests), "must be positive");
         Require(ExpertParallelSize > 0, nameof(ExpertParallelSize), "must be positive");
         Require(ExpertParallelDevices.Count == 0 || ExpertParallelDevices.Count == ExpertParallelSize, nameof(ExpertParallelDevices), "must be empty or name one device per EP rank");

@@ -1,14 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Threading.Channels;
+using MoeDapr.Contracts;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Engine.Kv;
-using MoeDapr.Engine.Modeling;
-using MoeDapr.Engine.Sampling;
 using MoeDapr.Engine.Scheduling;
 using MoeDapr.Model;
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace MoeDapr.Engine;
 
@@ -19,19 +14,15 @@ namespace MoeDapr.Engine;
 /// </summary>
 public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 {
-    private const int Pending = 0;
-    private const int Running = 1;
-    private const int Skipped = 2;
-    private static readonly TimeSpan CallerMemoryCopyBound = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(50);
     private readonly EngineOptions _options;
-    private readonly Channel<Action<EngineCore>> _commands;
+    private readonly EngineMailbox _mailbox;
     private readonly ConcurrentQueue<string> _aborts = new();
     private readonly Thread _thread;
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Random _seeds;
-    private readonly int _maxSequenceLength;
+    private readonly PromptRules _rules;
     private EngineCore? _core;
     private volatile EngineStats _stats = new();
     private volatile IReadOnlyList<ExpertLoad> _expertLoads = [];
@@ -41,9 +32,9 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     {
         _options = options;
         Config = config;
-        _maxSequenceLength = MaxSequenceLengthOf(options, config);
+        _rules = PromptRules.For(config, options.MaxSequenceLength);
         _seeds = seeds ?? new Random();
-        _commands = Channel.CreateBounded<Action<EngineCore>>(new BoundedChannelOptions(options.MaxQueuedRequests) { SingleReader = true });
+        _mailbox = new EngineMailbox(options.MaxQueuedRequests);
         _thread = new Thread(() => Loop(build)) { IsBackground = true, Name = "moedapr-engine" };
         _thread.Start();
     }
@@ -77,7 +68,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(weights);
         options.Validate();
-        var engine = new InferenceEngine(options, config, () => BuildCore(options, config, weights, tokenizer, time ?? TimeProvider.System), seeds);
+        var engine = new InferenceEngine(options, config, () => EngineBuilder.Build(options, config, weights, tokenizer, time ?? TimeProvider.System), seeds);
         try
         {
             await engine._started.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -91,44 +82,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         return engine;
     }
 
-    private static EngineCore BuildCore(EngineOptions options, ModelConfig config, IWeightSource weights, ITextTokenizer? tokenizer, TimeProvider time)
-    {
-        if (options.Threads > 0)
-        {
-            torch.set_num_threads(options.Threads);
-        }
-
-        var device = options.ResolveDevice();
-        var dtype = options.ResolveDtype(device);
-        var ranks = options.ExpertParallelDevices.Count > 0
-            ? options.ExpertParallelDevices.Select(d => torch.device(d)).ToArray()
-            : Enumerable.Repeat(device, options.ExpertParallelSize).ToArray();
-        var slots = config.NumExperts + options.RedundantExperts;
-        if (slots % ranks.Length != 0)
-        {
-            throw new ArgumentException(
-                $"EngineOptions.ExpertParallelSize: the {config.NumExperts} experts plus {options.RedundantExperts} redundant slots must split evenly over {ranks.Length} ranks",
-                nameof(EngineOptions.ExpertParallelSize));
-        }
-
-        var maxLength = MaxSequenceLengthOf(options, config);
-        var model = new MoeTransformer(config, weights, new ModelPlacement
-        {
-            Device = device,
-            Dtype = dtype,
-            RankDevices = ranks,
-            ExpertSlots = slots,
-            MaxPositions = maxLength,
-            KernelThreads = torch.get_num_threads(),
-        });
-        var blocks = options.NumBlocks > 0 ? options.NumBlocks : PagedKvCache.BlocksForBytes(config, options.BlockSize, dtype, options.KvCacheBytes);
-        var cache = new PagedKvCache(config, blocks, options.BlockSize, dtype, device);
-        return new EngineCore(model, cache, options, tokenizer, time);
-    }
-
-    private static int MaxSequenceLengthOf(EngineOptions options, ModelConfig config) =>
-        options.MaxSequenceLength > 0 ? Math.Min(options.MaxSequenceLength, config.MaxPositionEmbeddings) : config.MaxPositionEmbeddings;
-
     /// <summary>
     /// Prefills a batch of prompts and samples each one's first token; the prompts' KV stays under the
     /// returned handles until <see cref="Release"/> or the lease (EngineOptions.KvHandleLease) ends.
@@ -141,22 +94,13 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             ValidatePrompt(r.PromptTokens, r.Sampling);
             return new PrefillSink(r.RequestId);
         }).ToArray();
-        var seeds = batch.Select(r => r.Sampling.Seed ?? NextSeed()).ToArray();
-        Post(core =>
+        var seeds = batch.Select(r => SeedOf(r.Sampling)).ToArray();
+        _mailbox.Post(core =>
         {
             for (var i = 0; i < batch.Count; i++)
             {
                 var r = batch[i];
-                var sequence = new Sequence
-                {
-                    RequestId = r.RequestId,
-                    Tokens = [.. r.PromptTokens],
-                    PromptLength = r.PromptTokens.Count,
-                    Sampling = r.Sampling,
-                    Seed = seeds[i],
-                    Sink = sinks[i],
-                    PrefillOnly = true,
-                };
+                var sequence = Sequence.ForPrompt(r.RequestId, r.PromptTokens, r.Sampling, seeds[i], sinks[i], prefillOnly: true);
                 try
                 {
                     core.Add(sequence);
@@ -178,7 +122,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         for (var i = 0; i < batch.Count; i++)
         {
             var (first, kv, cached) = await sinks[i].Result.WaitAsync(cancellationToken).ConfigureAwait(false);
-            results[i] = new PrefillResult(batch[i].RequestId, first, seeds[i], kv, cached);
+            results[i] = new PrefillResult(batch[i].RequestId, first, unchecked((long)seeds[i]), kv, cached);
         }
 
         return results;
@@ -197,19 +141,11 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
             throw new ArgumentException("a request with KV needs the FirstToken the prefill returned", nameof(request));
         }
 
-        var seed = request.Sampling.Seed ?? NextSeed();
+        var seed = SeedOf(request.Sampling);
         var sink = new StreamSink(request.Sampling.MaxTokens + 1);
-        Post(core =>
+        _mailbox.Post(core =>
         {
-            var sequence = new Sequence
-            {
-                RequestId = request.RequestId,
-                Tokens = [.. request.PromptTokens],
-                PromptLength = request.PromptTokens.Count,
-                Sampling = request.Sampling,
-                Seed = seed,
-                Sink = sink,
-            };
+            var sequence = Sequence.ForPrompt(request.RequestId, request.PromptTokens, request.Sampling, seed, sink);
             try
             {
                 if (request.Kv is { } kv)
@@ -262,13 +198,13 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     /// Cancelling it before the engine thread reaches it skips the copy; once the copy has begun, the call waits for it
     /// to end before it reports the cancellation, so the caller may free <paramref name="source"/> as soon as it returns.
     /// </remarks>
-    public Task<KvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
-        InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
+    public Task<EngineKvHandle> ImportKvAsync(IntPtr source, long length, IReadOnlyList<int> promptTokens, CancellationToken cancellationToken = default) =>
+        _mailbox.InvokeOnCallerMemory(core => core.ImportKv(source, length, promptTokens), cancellationToken);
 
     /// <summary>Writes a handle's KV (64-byte header, then blocks) to native memory; returns bytes written.</summary>
     /// <remarks>As <see cref="ImportKvAsync"/>: <paramref name="destination"/> is never written after this call returns.</remarks>
-    public Task<long> ExportKvAsync(KvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
-        InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
+    public Task<long> ExportKvAsync(EngineKvHandle handle, IntPtr destination, long length, CancellationToken cancellationToken = default) =>
+        _mailbox.InvokeOnCallerMemory(core => core.ExportKv(handle, destination, length), cancellationToken);
 
     /// <summary>
     /// The header (layout, dtype and payload size) of the export of a <paramref name="tokens"/>-token sequence, known
@@ -281,19 +217,19 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     }
 
     /// <summary>Bytes an export of <paramref name="handle"/> takes.</summary>
-    public Task<long> ExportSizeAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.ExportSize(handle), cancellationToken);
+    public Task<long> ExportSizeAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
+        _mailbox.Invoke(core => core.ExportSize(handle), cancellationToken);
 
     /// <summary>Frees the blocks under a handle (after export, or when the request is dropped).</summary>
-    public Task<bool> ReleaseAsync(KvHandle handle, CancellationToken cancellationToken = default) =>
-        Invoke(core => core.Release(handle), cancellationToken);
+    public Task<bool> ReleaseAsync(EngineKvHandle handle, CancellationToken cancellationToken = default) =>
+        _mailbox.Invoke(core => core.Release(handle), cancellationToken);
 
     /// <summary>
     /// Replaces MoE layer <paramref name="layer"/>'s placement between steps (see <c>ExpertShards.ApplyPlacement</c>);
     /// returns how long the engine thread spent on it: the serving pause.
     /// </summary>
     public Task<TimeSpan> ApplyPlacementAsync(int layer, int[] phy2Log, CancellationToken cancellationToken = default) =>
-        Invoke(core =>
+        _mailbox.Invoke(core =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var experts = core.Model.Experts(layer) ?? throw new ArgumentException($"layer {layer} is not an MoE layer", nameof(layer));
@@ -305,111 +241,31 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     public Task<float[]> LogitsAsync(IReadOnlyList<int> tokens, CancellationToken cancellationToken = default)
     {
         ValidatePrompt(tokens, SamplingParams.Greedy(1));
-        return Invoke(core => core.Logits(tokens), cancellationToken);
+        return _mailbox.Invoke(core => core.Logits(tokens), cancellationToken);
     }
 
     /// <summary>Aborts a request by id (no-op when it already finished).</summary>
     public void AbortRequest(string requestId) => _aborts.Enqueue(requestId);
 
+    /// <summary>Applies the prompt rules (<see cref="PromptRules"/>) and the sampling ranges; throws naming the first broken one.</summary>
     private void ValidatePrompt(IReadOnlyList<int> tokens, SamplingParams sampling)
     {
         ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(sampling);
-        if (tokens.Count == 0)
+        if ((_rules.Check(tokens, sampling.MaxTokens) ?? sampling.Validate(Config.VocabSize)) is { } problem)
         {
-            throw new ArgumentException("prompt: must hold at least one token", nameof(tokens));
+            throw new ArgumentException(problem, problem[..problem.IndexOf(':', StringComparison.Ordinal)]);
         }
-
-        if (tokens.Count >= _maxSequenceLength)
-        {
-            throw new ArgumentException($"prompt: {tokens.Count} tokens; this engine takes at most {_maxSequenceLength - 1} (EngineOptions.MaxSequenceLength)", nameof(tokens));
-        }
-
-        var bad = tokens.FirstOrDefault(t => t < 0 || t >= Config.VocabSize, 0);
-        if (bad < 0 || bad >= Config.VocabSize)
-        {
-            throw new ArgumentException($"prompt: token id {bad} is outside the vocabulary [0, {Config.VocabSize})", nameof(tokens));
-        }
-
-        sampling.Validate(Config.VocabSize);
     }
+
+    /// <summary>The request's seed as the draws use it (the wire's signed seed, bit for bit), or a fresh one.</summary>
+    private ulong SeedOf(SamplingParams sampling) => sampling.Seed is { } seed ? unchecked((ulong)seed) : NextSeed();
 
     private ulong NextSeed()
     {
         lock (_seeds)
         {
             return (ulong)_seeds.NextInt64();
-        }
-    }
-
-    private Task<T> Invoke<T>(Func<EngineCore, T> work, CancellationToken cancellationToken)
-    {
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(core =>
-        {
-            try
-            {
-                completion.TrySetResult(work(core));
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-        });
-        return completion.Task.WaitAsync(cancellationToken);
-    }
-
-    /// <summary>
-    /// Like <see cref="Invoke{T}"/> for work that reads or writes memory the caller owns (a staging buffer, a shared-memory
-    /// mapping): a cancelled call must not return while the engine thread may still touch that memory, or the caller
-    /// would free it under the copy. Pending work is marked skipped; work already running is waited for (it is one copy).
-    /// </summary>
-    private async Task<T> InvokeOnCallerMemory<T>(Func<EngineCore, T> work, CancellationToken cancellationToken)
-    {
-        var state = new StrongBox<int>(Pending);
-        var completion = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Post(core =>
-        {
-            if (Interlocked.CompareExchange(ref state.Value, Running, Pending) != Pending)
-            {
-                completion.TrySetCanceled(cancellationToken);
-                return;
-            }
-
-            try
-            {
-                completion.TrySetResult(work(core));
-            }
-            catch (Exception e)
-            {
-                completion.TrySetException(e);
-            }
-        });
-
-        try
-        {
-            return await completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            if (Interlocked.CompareExchange(ref state.Value, Skipped, Pending) != Pending)
-            {
-                // The copy has started: let it finish before the caller can release the memory. A copy of even a
-                // large payload takes well under a second; the bound only guards against a wedged engine thread.
-                await ((Task)completion.Task).WaitAsync(CallerMemoryCopyBound, CancellationToken.None)
-                    .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
-
-            throw;
-        }
-    }
-
-    private void Post(Action<EngineCore> command)
-    {
-        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
-        if (!_commands.Writer.TryWrite(command))
-        {
-            throw new EngineOverloadedException($"the engine queue is full ({_options.MaxQueuedRequests} requests; EngineOptions.MaxQueuedRequests)");
         }
     }
 
@@ -427,7 +283,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
         _started.TrySetResult();
         var core = _core;
-        var reader = _commands.Reader;
+        var reader = _mailbox.Reader;
         Task<bool>? idle = null;
         while (!_stopping.IsCancellationRequested)
         {
@@ -502,8 +358,6 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
 
         core.AbortAll();
         core.Dispose();
-        core.Model.Dispose();
-        core.Cache.Dispose();
     }
 
     /// <summary>Runs a posted command; commands report their own errors to their callers, so one failing cannot stop the engine thread.</summary>
@@ -522,16 +376,7 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
     private void PublishStats(EngineCore core)
     {
         _stats = core.Stats();
-        var loads = new List<ExpertLoad>();
-        for (var l = 0; l < Config.NumLayers; l++)
-        {
-            if (core.Model.Experts(l) is { } experts)
-            {
-                loads.Add(new ExpertLoad(l, experts.ExpertTokens, experts.RankTokens, experts.Phy2Log));
-            }
-        }
-
-        _expertLoads = loads;
+        _expertLoads = core.ExpertLoads();
     }
 
     public async ValueTask DisposeAsync()
@@ -542,44 +387,10 @@ public sealed class InferenceEngine : IAsyncDisposable, IDisposable
         }
 
         _stopping.Cancel();
-        _commands.Writer.TryComplete();
+        _mailbox.Close();
         await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(30))).ConfigureAwait(false);
         _stopping.Dispose();
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    private sealed class PrefillSink(string requestId) : ISequenceSink
-    {
-        private readonly TaskCompletionSource<(TokenOutput, KvHandle?, int)> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<(TokenOutput First, KvHandle? Kv, int CachedTokens)> Result => _result.Task;
-
-        public void OnToken(Sequence sequence, TokenOutput output) => _result.TrySetResult((output, null, 0)); // only an abort arrives here
-
-        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => _result.TrySetResult((first, kv, sequence.CachedTokens));
-
-        public void OnFailed(Sequence sequence, Exception error) =>
-            _result.TrySetException(new InvalidOperationException($"prefill of request {requestId} failed: {error.Message}", error));
-    }
-
-    private sealed class StreamSink(int capacity) : ISequenceSink
-    {
-        private readonly Channel<TokenOutput> _channel = Channel.CreateBounded<TokenOutput>(new BoundedChannelOptions(capacity + 1) { SingleWriter = true, SingleReader = true });
-
-        public ChannelReader<TokenOutput> Reader => _channel.Reader;
-
-        public void OnToken(Sequence sequence, TokenOutput output)
-        {
-            _channel.Writer.TryWrite(output);
-            if (output.FinishReason is not null)
-            {
-                _channel.Writer.TryComplete();
-            }
-        }
-
-        public void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv) => OnToken(sequence, first);
-
-        public void OnFailed(Sequence sequence, Exception error) => _channel.Writer.TryComplete(error);
-    }
 }

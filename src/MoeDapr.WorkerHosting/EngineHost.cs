@@ -41,7 +41,9 @@ public sealed class EngineHost(
         {
             var started = TimeProvider.System.GetTimestamp();
             _checkpoint = CheckpointLoader.Open(path);
-            _engine = await InferenceEngine.CreateAsync(engineOptions, _checkpoint.Config, _checkpoint.Weights, cancellationToken: _stopping.Token);
+            // The tokenizer lets the engine end sequences on their stop strings (and on the folder's EOS ids).
+            var tokenizer = _checkpoint.Folder.HasTokenizer ? _checkpoint.Tokenizer : null;
+            _engine = await InferenceEngine.CreateAsync(engineOptions, _checkpoint.Config, _checkpoint.Weights, tokenizer, cancellationToken: _stopping.Token);
             _state = "loaded";
             EngineHostLog.ModelLoaded(logger, path, _checkpoint.Config.ModelType, TimeProvider.System.GetElapsedTime(started).TotalSeconds);
         }

@@ -1,5 +1,5 @@
+using MoeDapr.Contracts;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Engine.Sampling;
 
 namespace MoeDapr.Engine.Tests;
 
@@ -10,6 +10,7 @@ public sealed class EngineOptionsTests
     [InlineData("Dtype")]
     [InlineData("BlockSize")]
     [InlineData("ExpertParallelDevices")]
+    [InlineData("StepPolicy")]
     public void Validate_BadSetting_NamesIt(string setting)
     {
         var options = setting switch
@@ -17,6 +18,7 @@ public sealed class EngineOptionsTests
             "Device" => new EngineOptions { Device = "tpu" },
             "Dtype" => new EngineOptions { Dtype = "int8" },
             "BlockSize" => new EngineOptions { BlockSize = 0 },
+            "StepPolicy" => new EngineOptions { StepPolicy = "fastest" },
             _ => new EngineOptions { ExpertParallelSize = 2, ExpertParallelDevices = ["cpu"] },
         };
 

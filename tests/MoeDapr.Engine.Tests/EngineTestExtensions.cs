@@ -1,4 +1,4 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine.Tests;
 

@@ -1,4 +1,4 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine.Tests;
 
@@ -31,7 +31,7 @@ public sealed class ForwardTests
         await using var engine = await TinyModels.EngineAsync(family);
         var prompt = TinyModels.Prompt(9);
 
-        var outputs = await engine.GenerateAllAsync("r", prompt, SamplingParams.Greedy(12) with { TopLogprobs = 1 });
+        var outputs = await engine.GenerateAllAsync("r", prompt, SamplingParams.Greedy(12) with { Logprobs = 1 });
 
         Assert.Equal(12, outputs.Count);
         var sequence = prompt.ToList();

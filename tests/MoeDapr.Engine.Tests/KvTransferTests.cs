@@ -1,6 +1,6 @@
+using MoeDapr.Contracts;
 using System.Runtime.InteropServices;
 using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.Engine.Sampling;
 
 namespace MoeDapr.Engine.Tests;
 
@@ -13,7 +13,7 @@ public sealed class KvTransferTests
     public async Task ExportImport_IntoAnotherEngine_ContinuesAsIfNeverMoved(string family)
     {
         var prompt = TinyModels.Prompt(19, 5);
-        var sampling = new SamplingParams { Temperature = 0.9, TopK = 20, Seed = 1234, MaxTokens = 9 };
+        var sampling = new SamplingParams { Temperature = 0.9f, TopK = 20, Seed = 1234, MaxTokens = 9 };
         await using var local = await TinyModels.EngineAsync(family);
         var expected = (await local.GenerateAllAsync("local", prompt, sampling)).Ids();
 

@@ -1,4 +1,4 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine.Tests;
 
@@ -9,7 +9,7 @@ public sealed class PlacementTests
     {
         var options = TinyModels.Options() with { ExpertParallelSize = 2, RedundantExperts = 2 };
         var prompt = TinyModels.Prompt(11);
-        var sampling = new SamplingParams { Temperature = 0.7, Seed = 9, MaxTokens = 12 };
+        var sampling = new SamplingParams { Temperature = 0.7f, Seed = 9, MaxTokens = 12 };
         await using var engine = await TinyModels.EngineAsync("mixtral", options);
         var expected = (await engine.GenerateAllAsync("before", prompt, sampling)).Ids();
 

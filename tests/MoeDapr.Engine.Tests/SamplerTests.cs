@@ -1,3 +1,4 @@
+using MoeDapr.Contracts;
 using MoeDapr.Engine.Sampling;
 
 namespace MoeDapr.Engine.Tests;
@@ -9,7 +10,7 @@ public sealed class SamplerTests
     [Fact]
     public void Sample_Greedy_PicksArgmaxWithItsLogprob()
     {
-        var token = Sampler.Sample(Logits, SamplingParams.Greedy(1) with { TopLogprobs = 3 }, [], 0);
+        var token = Sampler.Sample(Logits, SamplingParams.Greedy(1) with { Logprobs = 3 }, [], 0);
 
         Assert.Equal(1, token.TokenId);
         var logNorm = Math.Log(Logits.Sum(x => Math.Exp(x)));
@@ -20,7 +21,7 @@ public sealed class SamplerTests
     [Fact]
     public void Sample_SameSeedAndIndex_SameToken_OtherSeedsVary()
     {
-        var sampling = new SamplingParams { Temperature = 1.5 };
+        var sampling = new SamplingParams { Temperature = 1.5f };
         var first = Enumerable.Range(0, 20).Select(i => Sampler.Sample(Logits, sampling, new int[i], 77).TokenId).ToArray();
         var again = Enumerable.Range(0, 20).Select(i => Sampler.Sample(Logits, sampling, new int[i], 77).TokenId).ToArray();
         var other = Enumerable.Range(0, 20).Select(i => Sampler.Sample(Logits, sampling, new int[i], 78).TokenId).ToArray();
@@ -43,7 +44,7 @@ public sealed class SamplerTests
     [Fact]
     public void Sample_TopPSmall_KeepsOnlyTheMostLikely()
     {
-        var sampling = new SamplingParams { Temperature = 1, TopP = 0.05 };
+        var sampling = new SamplingParams { Temperature = 1, TopP = 0.05f };
 
         var drawn = Enumerable.Range(0, 100).Select(seed => Sampler.Sample(Logits, sampling, [], (ulong)seed).TokenId).ToHashSet();
 
@@ -71,17 +72,24 @@ public sealed class SamplerTests
     [Fact]
     public void Sample_PresenceAndFrequencyPenalties_MoveAwayFromRepeatedToken()
     {
-        Assert.Equal(4, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { PresencePenalty = 0.2 }, [1], 0).TokenId);
-        Assert.Equal(1, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { FrequencyPenalty = 0.06 }, [1], 0).TokenId);
-        Assert.Equal(4, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { FrequencyPenalty = 0.06 }, [1, 1], 0).TokenId);
+        Assert.Equal(4, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { PresencePenalty = 0.2f }, [1], 0).TokenId);
+        Assert.Equal(1, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { FrequencyPenalty = 0.06f }, [1], 0).TokenId);
+        Assert.Equal(4, Sampler.Sample(Logits, SamplingParams.Greedy(1) with { FrequencyPenalty = 0.06f }, [1, 1], 0).TokenId);
     }
 
     [Fact]
     public void Validate_BadTopP_NamesTheField()
     {
-        var error = Assert.Throws<ArgumentException>(() => new SamplingParams { TopP = 0 }.Validate(10));
+        var error = new SamplingParams { TopP = 0 }.Validate(10);
 
-        Assert.Contains("top_p", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("topP:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_StopTokenOutsideVocabulary_NamesTheField()
+    {
+        Assert.Null(new SamplingParams { StopTokenIds = [9] }.Validate(10));
+        Assert.StartsWith("stopTokenIds:", new SamplingParams { StopTokenIds = [10] }.Validate(10), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine.Tests;
 
@@ -13,7 +13,7 @@ public sealed class SchedulingTests
         // 16-token prefill chunks: the 23-token prompt is split, and its chunks alternate with other sequences' decode steps.
         await using var engine = await TinyModels.EngineAsync(family, TinyModels.Options() with { MaxPrefillTokens = 16 });
         var prompts = new[] { TinyModels.Prompt(5, 1), TinyModels.Prompt(23, 2), TinyModels.Prompt(12, 3), TinyModels.Prompt(1, 4) };
-        var sampling = new SamplingParams { Temperature = 0.8, TopP = 0.9, Seed = 42, MaxTokens = 10 };
+        var sampling = new SamplingParams { Temperature = 0.8f, TopP = 0.9f, Seed = 42, MaxTokens = 10 };
         var alone = new List<int[]>();
         for (var i = 0; i < prompts.Length; i++)
         {
@@ -181,7 +181,7 @@ public sealed class SchedulingTests
 
         var tooLong = await Assert.ThrowsAsync<ArgumentException>(() => engine.PrefillAsync([new PrefillRequest("long", TinyModels.Prompt(40), SamplingParams.Greedy(2))]));
         var noFirst = await Assert.ThrowsAsync<ArgumentException>(async () =>
-            await engine.GenerateAllAsync(new GenerateRequest { RequestId = "x", PromptTokens = [1], Sampling = SamplingParams.Greedy(2), Kv = new KvHandle(99, 1) }));
+            await engine.GenerateAllAsync(new GenerateRequest { RequestId = "x", PromptTokens = [1], Sampling = SamplingParams.Greedy(2), Kv = new EngineKvHandle(99, 1) }));
 
         Assert.Contains("prompt", tooLong.Message, StringComparison.Ordinal);
         Assert.Contains("FirstToken", noFirst.Message, StringComparison.Ordinal);

@@ -35,7 +35,7 @@ public sealed class DecodeServiceRebalanceTests
             {
                 RequestId = "reference",
                 PromptTokens = prompt,
-                Sampling = new Engine.Sampling.SamplingParams { Temperature = 0, MaxTokens = OutputTokens, IgnoreEos = true },
+                Sampling = new SamplingParams { Temperature = 0, MaxTokens = OutputTokens, IgnoreEos = true },
             });
             expected = outputs.Select(o => o.TokenId).ToArray();
         }

@@ -1,3 +1,4 @@
+using MoeDapr.Contracts;
 using System.Globalization;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -7,7 +8,6 @@ using MoeDapr.Decode;
 using MoeDapr.Decode.Eplb;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Eplb;
-using MoeDapr.Engine.Sampling;
 using MoeDapr.Eplb.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 

@@ -1,6 +1,6 @@
+using MoeDapr.Contracts;
 using MoeDapr.Decode.Eplb;
 using MoeDapr.Engine;
-using MoeDapr.Engine.Sampling;
 using MoeDapr.Eplb.Tests.Infrastructure;
 
 namespace MoeDapr.Eplb.Tests;
@@ -16,7 +16,7 @@ public sealed class LiveRebalanceTests
         // even when a busy machine makes the move slow.
         Sampling = i % 2 == 0
             ? SamplingParams.Greedy(400) with { IgnoreEos = true }
-            : new SamplingParams { Temperature = 0.8, Seed = (ulong)(5 + i), MaxTokens = 400, IgnoreEos = true },
+            : new SamplingParams { Temperature = 0.8f, Seed = 5 + i, MaxTokens = 400, IgnoreEos = true },
     };
 
     [Theory]

@@ -1,10 +1,6 @@
+using MoeDapr.Contracts;
+
 namespace MoeDapr.Engine.Sampling;
-
-/// <summary>One sampled token with its log-probability and the most likely alternatives.</summary>
-public sealed record SampledToken(int TokenId, float Logprob, IReadOnlyList<TokenLogprob> TopLogprobs);
-
-/// <summary>A token id and its log-probability.</summary>
-public readonly record struct TokenLogprob(int TokenId, float Logprob);
 
 /// <summary>
 /// Picks the next token from one row of fp32 logits on the host: penalties, then log-probabilities
@@ -37,7 +33,8 @@ public static class Sampler
             chosen = Draw(work, sampling, CounterRandom.Uniform(seed, previousOutput.Count));
         }
 
-        var top = sampling.TopLogprobs > 0 ? TopN(work, sampling.TopLogprobs, logNorm) : [];
+        var alternatives = sampling.Logprobs ?? 0;
+        var top = alternatives > 0 ? TopN(work, alternatives, logNorm) : [];
         return new SampledToken(chosen, work[chosen] - logNorm, top);
     }
 
@@ -75,7 +72,8 @@ public static class Sampler
 
         foreach (var (token, count) in counts)
         {
-            logits[token] -= (float)(sampling.PresencePenalty + (sampling.FrequencyPenalty * count));
+            // In double, as the penalty always was: the same float inputs give the same logits on every path.
+            logits[token] -= (float)((double)sampling.PresencePenalty + ((double)sampling.FrequencyPenalty * count));
         }
 
         return true;
@@ -99,7 +97,7 @@ public static class Sampler
     private static int Draw(float[] logits, SamplingParams sampling, double uniform)
     {
         var vocab = logits.Length;
-        var inverseT = 1.0 / sampling.Temperature;
+        var inverseT = 1.0 / (double)sampling.Temperature;
         var max = logits.Max();
         var probs = new double[vocab];
         double total = 0;

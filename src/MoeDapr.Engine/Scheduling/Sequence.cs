@@ -1,21 +1,22 @@
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.Engine.Scheduling;
-
-/// <summary>Receives what the engine produces for one sequence (called on the engine thread; must not block).</summary>
-internal interface ISequenceSink
-{
-    void OnToken(Sequence sequence, TokenOutput output);
-
-    /// <summary>A prefill-only sequence sampled its first token; <paramref name="kv"/> holds its prompt's KV.</summary>
-    void OnPrefilled(Sequence sequence, TokenOutput first, KvHandle? kv);
-
-    void OnFailed(Sequence sequence, Exception error);
-}
 
 /// <summary>Run state of one sequence: tokens, how many have KV in the cache, its blocks, and sampling state.</summary>
 internal sealed class Sequence
 {
+    /// <summary>A sequence at the start of its prompt.</summary>
+    public static Sequence ForPrompt(string requestId, IReadOnlyList<int> prompt, SamplingParams sampling, ulong seed, ISequenceSink sink, bool prefillOnly = false) => new()
+    {
+        RequestId = requestId,
+        Tokens = [.. prompt],
+        PromptLength = prompt.Count,
+        Sampling = sampling,
+        Seed = seed,
+        Sink = sink,
+        PrefillOnly = prefillOnly,
+    };
+
     public required string RequestId { get; init; }
 
     /// <summary>Prompt followed by the generated tokens.</summary>
@@ -44,6 +45,9 @@ internal sealed class Sequence
 
     /// <summary>Prefix hashes of the first <c>Hashes.Count</c> full blocks.</summary>
     public List<UInt128> Hashes { get; } = [];
+
+    /// <summary>Matches the stop strings on the output text as it grows; made at the first stop check that needs it.</summary>
+    public StopStringMatcher? StopMatcher { get; set; }
 
     public int Remaining => Tokens.Count - Computed;
 }

@@ -73,7 +73,7 @@ public class SidecarStackFixture : IAsyncLifetime
         var tokens = new List<int>();
         await foreach (var output in Reference.GenerateAsync(new GenerateRequest
         {
-            RequestId = Guid.NewGuid().ToString("N"), PromptTokens = prompt, Sampling = Engine.Sampling.SamplingParams.Greedy(maxTokens),
+            RequestId = Guid.NewGuid().ToString("N"), PromptTokens = prompt, Sampling = SamplingParams.Greedy(maxTokens),
         }))
         {
             if (output.TokenId >= 0)

@@ -76,7 +76,7 @@ public sealed partial class WorkerStackFixture : IAsyncLifetime
         {
             RequestId = Guid.NewGuid().ToString("N"),
             PromptTokens = prompt,
-            Sampling = Engine.Sampling.SamplingParams.Greedy(maxTokens),
+            Sampling = SamplingParams.Greedy(maxTokens),
         }))
         {
             if (output.TokenId >= 0)

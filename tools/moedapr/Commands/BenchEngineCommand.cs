@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MoeDapr.Engine;
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 using MoeDapr.Model;
 using Spectre.Console;
 using TorchSharp;

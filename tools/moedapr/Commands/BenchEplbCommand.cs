@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Engine.Eplb;
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Commands;

@@ -223,7 +223,7 @@ internal static class BenchServingCommand
         InferenceEngine engine, int r, int[] prompt, SamplingParams sampling, Timings timings, bool record, CancellationToken cancellationToken)
     {
         var clock = new TokenClock();
-        var request = new GenerateRequest { RequestId = "local-" + r.ToString(CultureInfo.InvariantCulture), PromptTokens = prompt, Sampling = Map(sampling) };
+        var request = new GenerateRequest { RequestId = "local-" + r.ToString(CultureInfo.InvariantCulture), PromptTokens = prompt, Sampling = sampling };
         await foreach (var output in engine.GenerateAsync(request, cancellationToken))
         {
             if (output.TokenId >= 0)
@@ -691,13 +691,6 @@ internal static class BenchServingCommand
     }
 
     private static string Ms(double seconds) => string.Create(CultureInfo.InvariantCulture, $"{seconds * 1000,8:F1} ms");
-
-    private static Engine.Sampling.SamplingParams Map(SamplingParams s) => new()
-    {
-        Temperature = s.Temperature,
-        MaxTokens = s.MaxTokens,
-        IgnoreEos = s.IgnoreEos,
-    };
 
     /// <summary>kv-transfer, prefill and decode as processes talking directly (no sidecar needed for the measurement).</summary>
     private sealed class WorkerProcesses : IAsyncDisposable

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using MoeDapr.Engine;
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Commands;
@@ -49,17 +49,16 @@ internal static class GenerateCommand
             var sampling = new SamplingParams
             {
                 MaxTokens = parse.GetValue(maxTokens),
-                Temperature = parse.GetValue(temperature),
-                TopP = parse.GetValue(topP),
-                Seed = parse.GetValue(seed),
+                Temperature = (float)parse.GetValue(temperature),
+                TopP = (float)parse.GetValue(topP),
+                Seed = parse.GetValue(seed) is { } bits ? unchecked((long)bits) : null,
             };
-            try
+            if (sampling.Validate() is { } problem)
             {
-                sampling.Validate(int.MaxValue);
-            }
-            catch (ArgumentException e)
-            {
-                return EngineCommandOptions.Usage($"--{e.ParamName?.Replace('_', '-')}: {e.Message[(e.Message.IndexOf(':', StringComparison.Ordinal) + 2)..].Split(" (Parameter", 2)[0]}");
+                // "topP: reason" names the field as the wire does; the flag is its kebab-case.
+                var field = problem[..problem.IndexOf(':', StringComparison.Ordinal)];
+                var flag = string.Concat(field.Select(c => char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : c.ToString()));
+                return EngineCommandOptions.Usage($"--{flag}{problem[field.Length..]}");
             }
 
             var options = new EngineOptions
