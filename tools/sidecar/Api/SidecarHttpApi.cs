@@ -65,12 +65,7 @@ public static class SidecarHttpApi
         endpoints.MapPost("/v1.0/publish/{pubsub}/{**topic}", PublishAsync);
         endpoints.MapPost("/v1.0-alpha1/publish/bulk/{pubsub}/{**topic}", BulkPublishAsync);
 
-        var state = endpoints.MapGroup("/v1.0/state/{store}");
-        state.MapPost("", SaveStateAsync);
-        state.MapPost("/bulk", GetBulkStateAsync);
-        state.MapMethods("/transaction", ["POST", "PUT"], TransactionAsync);
-        state.MapGet("/{key}", GetStateAsync);
-        state.MapDelete("/{key}", DeleteStateAsync);
+        endpoints.MapStateHttpApi(runtime);
 
         var actors = endpoints.MapGroup("/v1.0/actors/{actorType}/{actorId}");
         actors.MapMethods("/method/{**method}", ["PUT", "POST", "GET", "DELETE"], (HttpContext context, string actorType, string actorId, string method) =>
@@ -135,25 +130,17 @@ public static class SidecarHttpApi
                 return;
             }
 
-            var failed = new JsonArray();
-            foreach (var entry in entries.OfType<JsonObject>())
+            var metadata = QueryMetadata(context);
+            var failures = await runtime.PublishBulkAsync(pubsub, topic, entries.OfType<JsonObject>().Select(entry =>
             {
-                var entryId = entry["entryId"]?.GetValue<string>() ?? "";
                 var contentType = entry["contentType"]?.GetValue<string>() ?? "application/json";
                 var eventNode = entry["event"];
                 var data = eventNode is JsonValue value && value.TryGetValue<string>(out var text) && !CloudEvents.IsJsonContentType(contentType)
                     ? Encoding.UTF8.GetBytes(text)
                     : Encoding.UTF8.GetBytes(eventNode?.ToJsonString() ?? "null");
-                try
-                {
-                    await runtime.PublishAsync(pubsub, topic, data, contentType, QueryMetadata(context), "", context.RequestAborted);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    failed.Add(new JsonObject { ["entryId"] = entryId, ["error"] = ex.Message });
-                }
-            }
-
+                return new BulkPublishEntry(entry["entryId"]?.GetValue<string>() ?? "", data, contentType, metadata);
+            }), "", context.RequestAborted);
+            var failed = new JsonArray(failures.Select(f => (JsonNode)new JsonObject { ["entryId"] = f.EntryId, ["error"] = f.Error }).ToArray());
             if (failed.Count == 0)
             {
                 context.Response.StatusCode = 204;
@@ -163,167 +150,6 @@ public static class SidecarHttpApi
             context.Response.StatusCode = 500;
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(new JsonObject { ["failedEntries"] = failed, ["errorCode"] = "ERR_PUBSUB_PUBLISH_MESSAGE" }.ToJsonString(), context.RequestAborted);
-        }
-
-        async Task SaveStateAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            List<StateOperation> operations;
-            try
-            {
-                var items = JsonNode.Parse(body) as JsonArray ?? throw new JsonException("expected an array of state items");
-                operations = items.Select(i => ToOperation(runtime, stateStore, StateOperationKind.Upsert, i as JsonObject ?? throw new JsonException("a state item must be an object"))).ToList();
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-                return;
-            }
-
-            try
-            {
-                // daprd saves items one by one (a bulk set); each etag is checked.
-                foreach (var operation in operations)
-                {
-                    await stateStore.ExecuteAsync([operation], context.RequestAborted);
-                }
-
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_SAVE", $"failed saving state in state store {store}: possible etag mismatch. error from state store: {ex.Message}");
-            }
-        }
-
-        async Task GetStateAsync(HttpContext context, string store, string key)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var entry = await stateStore.GetAsync(StateKeys.For(stateStore, runtime.Options.AppId, key), context.RequestAborted);
-            if (entry is null)
-            {
-                context.Response.StatusCode = 204;
-                return;
-            }
-
-            context.Response.StatusCode = 200;
-            context.Response.Headers.ETag = entry.Etag;
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(entry.Data, context.RequestAborted);
-        }
-
-        async Task DeleteStateAsync(HttpContext context, string store, string key)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var etag = context.Request.Headers.IfMatch.ToString();
-            try
-            {
-                await stateStore.ExecuteAsync([new StateOperation(StateOperationKind.Delete, StateKeys.For(stateStore, runtime.Options.AppId, key), Etag: etag.Length > 0 ? etag : null)], context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_DELETE", $"failed deleting state with key {key}: possible etag mismatch. error from state store: {ex.Message}");
-            }
-        }
-
-        async Task GetBulkStateAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            var keys = (JsonNode.Parse(body)?["keys"] as JsonArray)?.Select(k => k?.GetValue<string>() ?? "").ToList() ?? [];
-            var result = new JsonArray();
-            foreach (var key in keys)
-            {
-                var entry = await stateStore.GetAsync(StateKeys.For(stateStore, runtime.Options.AppId, key), context.RequestAborted);
-                var item = new JsonObject { ["key"] = key };
-                if (entry is not null)
-                {
-                    item["data"] = ParseOrString(entry.Data);
-                    item["etag"] = entry.Etag;
-                }
-
-                result.Add(item);
-            }
-
-            await Results.Text(result.ToJsonString(), "application/json").ExecuteAsync(context);
-        }
-
-        async Task TransactionAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            List<StateOperation> operations;
-            try
-            {
-                var ops = JsonNode.Parse(body)?["operations"] as JsonArray ?? throw new JsonException("'operations' must be an array");
-                operations = ops.OfType<JsonObject>().Select(op =>
-                {
-                    var kind = op["operation"]?.GetValue<string>() switch
-                    {
-                        "upsert" => StateOperationKind.Upsert,
-                        "delete" => StateOperationKind.Delete,
-                        var other => throw new JsonException($"operation type {other} not supported"),
-                    };
-                    return ToOperation(runtime, stateStore, kind, op["request"] as JsonObject ?? throw new JsonException("each operation needs a 'request'"));
-                }).ToList();
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-                return;
-            }
-
-            try
-            {
-                await stateStore.ExecuteAsync(operations, context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_TRANSACTION", $"error while executing state transaction: possible etag mismatch. error from state store: {ex.Message}");
-            }
         }
     }
 
@@ -340,45 +166,6 @@ public static class SidecarHttpApi
         var rest = raw[(marker + "/method/".Length)..];
         var queryStart = rest.IndexOf('?', StringComparison.Ordinal);
         return queryStart < 0 ? rest : rest[..queryStart];
-    }
-
-    internal static StateOperation ToOperation(SidecarRuntime runtime, IStateStore store, StateOperationKind kind, JsonObject item)
-    {
-        var key = item["key"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(key))
-        {
-            throw new JsonException("a state item needs a 'key'");
-        }
-
-        var etag = item["etag"]?.GetValue<string>();
-        var firstWrite = item["options"]?["concurrency"]?.GetValue<string>() == "first-write";
-        var lastWrite = item["options"]?["concurrency"]?.GetValue<string>() == "last-write";
-        TimeSpan? ttl = null;
-        if (item["metadata"]?["ttlInSeconds"] is { } ttlNode)
-        {
-            ttl = TimeSpan.FromSeconds(double.Parse(ttlNode.ToString(), CultureInfo.InvariantCulture));
-        }
-
-        byte[]? value = null;
-        if (kind == StateOperationKind.Upsert)
-        {
-            var node = item["value"];
-            value = node is null ? Encoding.UTF8.GetBytes("null") : Encoding.UTF8.GetBytes(node.ToJsonString());
-        }
-
-        return new StateOperation(kind, StateKeys.For(store, runtime.Options.AppId, key), value, lastWrite ? null : etag, firstWrite, ttl);
-    }
-
-    internal static JsonNode? ParseOrString(byte[] data)
-    {
-        try
-        {
-            return JsonNode.Parse(data);
-        }
-        catch (JsonException)
-        {
-            return Encoding.UTF8.GetString(data);
-        }
     }
 
     /// <summary>Reads a whole body within --max-body-size; answers 413 and returns null when it is larger.</summary>
@@ -409,9 +196,6 @@ public static class SidecarHttpApi
         context.Request.Query
             .Where(q => q.Key.StartsWith("metadata.", StringComparison.Ordinal))
             .ToDictionary(q => q.Key["metadata.".Length..], q => q.Value.ToString(), StringComparer.Ordinal);
-
-    private static Task StoreNotFound(HttpContext context, string store) =>
-        DaprErrors.WriteAsync(context, 400, "ERR_STATE_STORE_NOT_FOUND", $"state store {store} is not found");
 
     /// <summary>The /v1.0/metadata answer.</summary>
     public static JsonObject MetadataJson(SidecarRuntime runtime)

@@ -37,6 +37,7 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
         AppClient = CreateClient(TimeSpan.FromMinutes(10));
         Subscriptions = new SubscriptionManager(this);
         Actors = new ActorRuntime(this);
+        State = new StateService(this);
     }
 
     public SidecarOptions Options { get; }
@@ -59,6 +60,9 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
     public SubscriptionManager Subscriptions { get; }
 
     public ActorRuntime Actors { get; }
+
+    /// <summary>The state API both protocols serve.</summary>
+    public StateService State { get; }
 
     /// <summary>The host other sidecars reach this one on.</summary>
     public string AdvertisedHost => Options.ListenAddress is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : Options.ListenAddress;
@@ -142,6 +146,29 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
             : CloudEvents.Envelope(data, contentType, Options.AppId, pubsubName, topic,
                 string.IsNullOrEmpty(traceParent) ? Api.Proxy.NewTraceParent() : traceParent, Environment.Time);
         await pubsub.PublishAsync(topic, payload, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes each entry on its own, as daprd's bulk publish does: a failed entry does not stop the others and is
+    /// returned with its error; cancellation stops the whole call.
+    /// </summary>
+    public async Task<IReadOnlyList<(string EntryId, string Error)>> PublishBulkAsync(
+        string pubsubName, string topic, IEnumerable<BulkPublishEntry> entries, string? traceParent, CancellationToken cancellationToken)
+    {
+        var failed = new List<(string, string)>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                await PublishAsync(pubsubName, topic, entry.Data, entry.ContentType, entry.Metadata, traceParent, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failed.Add((entry.EntryId, ex.Message));
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>The store actors keep state and reminders in, or null when no component sets actorStateStore.</summary>
