@@ -37,7 +37,7 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
         AppClient = CreateClient(TimeSpan.FromMinutes(10));
         Subscriptions = new SubscriptionManager(this);
         Actors = new ActorRuntime(this);
-        State = new StateService(this);
+        State = new StateService(states, options.AppId);
     }
 
     public SidecarOptions Options { get; }

@@ -1,6 +1,4 @@
 using System.Globalization;
-using MoeDapr.Sidecar.Hosting;
-
 namespace MoeDapr.Sidecar.State;
 
 /// <summary>
@@ -8,24 +6,24 @@ namespace MoeDapr.Sidecar.State;
 /// and daprd's etag, concurrency and TTL rules. The HTTP and gRPC APIs only translate their requests into
 /// <see cref="StateWrite"/>s and <see cref="StateRequestException"/>s into their statuses.
 /// </summary>
-public sealed class StateService(SidecarRuntime runtime)
+public sealed class StateService(IReadOnlyDictionary<string, IStateStore> stores, string appId)
 {
     /// <summary>The store named <paramref name="name"/>; throws a <see cref="StateRequestException"/> when there is none.</summary>
     public IStateStore Store(string name)
     {
-        if (runtime.StateStores.Count == 0)
+        if (stores.Count == 0)
         {
             throw new StateRequestException(StateRequestKind.StoreNotConfigured, "ERR_STATE_STORE_NOT_CONFIGURED", "state store is not configured");
         }
 
-        return runtime.StateStores.TryGetValue(name, out var store)
+        return stores.TryGetValue(name, out var store)
             ? store
             : throw new StateRequestException(StateRequestKind.StoreNotFound, "ERR_STATE_STORE_NOT_FOUND", $"state store {name} is not found");
     }
 
     /// <summary>The value and etag of the caller's <paramref name="key"/>, or null when it is not stored.</summary>
     public Task<StateEntry?> GetAsync(IStateStore store, string key, CancellationToken cancellationToken) =>
-        store.GetAsync(StateKeys.For(store, runtime.Options.AppId, key), cancellationToken);
+        store.GetAsync(StateKeys.For(store, appId, key), cancellationToken);
 
     /// <summary>Every key in order, with its entry or null.</summary>
     public async Task<IReadOnlyList<(string Key, StateEntry? Entry)>> GetBulkAsync(IStateStore store, IEnumerable<string> keys, CancellationToken cancellationToken)
@@ -94,7 +92,7 @@ public sealed class StateService(SidecarRuntime runtime)
         }
 
         var etag = write.Concurrency == StateConcurrency.LastWrite || string.IsNullOrEmpty(write.Etag) ? null : write.Etag;
-        return new StateOperation(kind, StateKeys.For(store, runtime.Options.AppId, write.Key),
+        return new StateOperation(kind, StateKeys.For(store, appId, write.Key),
             kind == StateOperationKind.Upsert ? write.Value : null, etag, write.Concurrency == StateConcurrency.FirstWrite, ttl);
     }
 
