@@ -88,6 +88,18 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
 
     public Uri? AppBaseUri => Options.AppPort is { } port ? new Uri($"http://{FormatHost(Options.AppChannelAddress)}:{port}") : null;
 
+    /// <summary>A request to the app at <paramref name="pathAndQuery"/>, carrying the app token when one is set.</summary>
+    public HttpRequestMessage AppRequest(HttpMethod method, string pathAndQuery)
+    {
+        var request = new HttpRequestMessage(method, new Uri(AppBaseUri!, pathAndQuery));
+        if (Options.AppApiToken is { Length: > 0 } token)
+        {
+            request.Headers.TryAddWithoutValidation("dapr-api-token", token);
+        }
+
+        return request;
+    }
+
     public SidecarRecord Describe() => new(
         Options.AppId, AdvertisedHost, HttpPort, GrpcPort, Options.AppPort, System.Environment.ProcessId, InstanceId,
         Actors.HostedTypes, Environment.Time.GetUtcNow().ToUnixTimeMilliseconds());
