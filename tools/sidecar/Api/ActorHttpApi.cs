@@ -59,21 +59,8 @@ public static class ActorHttpApi
         }
     }
 
-    public static async Task ReminderAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name)
-    {
-        var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
-        if (body is null)
-        {
-            return;
-        }
-
-        var owner = await ResolveOwnerAsync(context, runtime, actorType, actorId, body);
-        if (owner is null)
-        {
-            return;
-        }
-
-        try
+    public static Task ReminderAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, async (owner, body) =>
         {
             switch (context.Request.Method)
             {
@@ -101,18 +88,30 @@ public static class ActorHttpApi
                     context.Response.StatusCode = 204;
                     return;
             }
-        }
-        catch (ActorException ex)
-        {
-            await DaprErrors.WriteAsync(context, ex.StatusCode, ex.ErrorCode, ex.Message);
-        }
-        catch (JsonException ex)
-        {
-            await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-        }
-    }
+        });
 
-    public static async Task TimerAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name)
+    public static Task TimerAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, (owner, body) =>
+        {
+            if (context.Request.Method == "DELETE")
+            {
+                owner.Actors.DeleteTimer(actorType, actorId, name);
+            }
+            else
+            {
+                owner.Actors.CreateTimer(actorType, actorId, name, ParseObject(body));
+            }
+
+            context.Response.StatusCode = 204;
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
+    /// Reads the body, finds the sidecar the actor id is placed on (answering itself when it is another process) and runs
+    /// <paramref name="handle"/> there, writing actor and body errors as daprd does.
+    /// </summary>
+    private static async Task OnOwnerAsync(
+        HttpContext context, SidecarRuntime runtime, string actorType, string actorId, Func<SidecarRuntime, byte[], Task> handle)
     {
         var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
         if (body is null)
@@ -128,16 +127,7 @@ public static class ActorHttpApi
 
         try
         {
-            if (context.Request.Method == "DELETE")
-            {
-                owner.Actors.DeleteTimer(actorType, actorId, name);
-            }
-            else
-            {
-                owner.Actors.CreateTimer(actorType, actorId, name, ParseObject(body));
-            }
-
-            context.Response.StatusCode = 204;
+            await handle(owner, body);
         }
         catch (ActorException ex)
         {

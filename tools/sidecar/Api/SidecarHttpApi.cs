@@ -1,14 +1,9 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using MoeDapr.Sidecar.Actors;
 using MoeDapr.Sidecar.Hosting;
-using MoeDapr.Sidecar.PubSub;
-using MoeDapr.Sidecar.State;
 
 namespace MoeDapr.Sidecar.Api;
 
@@ -62,8 +57,7 @@ public static class SidecarHttpApi
             return Results.NoContent();
         });
 
-        endpoints.MapPost("/v1.0/publish/{pubsub}/{**topic}", PublishAsync);
-        endpoints.MapPost("/v1.0-alpha1/publish/bulk/{pubsub}/{**topic}", BulkPublishAsync);
+        endpoints.MapPublishHttpApi(runtime);
 
         endpoints.MapStateHttpApi(runtime);
 
@@ -78,79 +72,6 @@ public static class SidecarHttpApi
             ActorHttpApi.ReminderAsync(context, runtime, actorType, actorId, name));
         actors.MapMethods("/timers/{name}", ["PUT", "POST", "DELETE"], (HttpContext context, string actorType, string actorId, string name) =>
             ActorHttpApi.TimerAsync(context, runtime, actorType, actorId, name));
-
-        async Task PublishAsync(HttpContext context, string pubsub, string topic)
-        {
-            if (!runtime.PubSubs.ContainsKey(pubsub))
-            {
-                await DaprErrors.WriteAsync(context, 404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            var metadata = QueryMetadata(context);
-            try
-            {
-                await runtime.PublishAsync(pubsub, topic, body, context.Request.ContentType, metadata, context.Request.Headers["traceparent"].ToString(), context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                await DaprErrors.WriteAsync(context, 500, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {pubsub}: {ex.Message}");
-            }
-        }
-
-        async Task BulkPublishAsync(HttpContext context, string pubsub, string topic)
-        {
-            if (!runtime.PubSubs.ContainsKey(pubsub))
-            {
-                await DaprErrors.WriteAsync(context, 404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            JsonArray entries;
-            try
-            {
-                entries = JsonNode.Parse(body) as JsonArray ?? throw new JsonException("expected an array");
-            }
-            catch (JsonException ex)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_PUBSUB_EVENTS_SER", $"error when unmarshaling the request for topic {topic} pubsub {pubsub}: {ex.Message}");
-                return;
-            }
-
-            var metadata = QueryMetadata(context);
-            var failures = await runtime.PublishBulkAsync(pubsub, topic, entries.OfType<JsonObject>().Select(entry =>
-            {
-                var contentType = entry["contentType"]?.GetValue<string>() ?? "application/json";
-                var eventNode = entry["event"];
-                var data = eventNode is JsonValue value && value.TryGetValue<string>(out var text) && !CloudEvents.IsJsonContentType(contentType)
-                    ? Encoding.UTF8.GetBytes(text)
-                    : Encoding.UTF8.GetBytes(eventNode?.ToJsonString() ?? "null");
-                return new BulkPublishEntry(entry["entryId"]?.GetValue<string>() ?? "", data, contentType, metadata);
-            }), "", context.RequestAborted);
-            var failed = new JsonArray(failures.Select(f => (JsonNode)new JsonObject { ["entryId"] = f.EntryId, ["error"] = f.Error }).ToArray());
-            if (failed.Count == 0)
-            {
-                context.Response.StatusCode = 204;
-                return;
-            }
-
-            context.Response.StatusCode = 500;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(new JsonObject { ["failedEntries"] = failed, ["errorCode"] = "ERR_PUBSUB_PUBLISH_MESSAGE" }.ToJsonString(), context.RequestAborted);
-        }
     }
 
     /// <summary>The method path as the caller wrote it (still percent-encoded), so the app sees the same URL.</summary>
@@ -191,11 +112,6 @@ public static class SidecarHttpApi
 
         return buffer.ToArray();
     }
-
-    private static Dictionary<string, string> QueryMetadata(HttpContext context) =>
-        context.Request.Query
-            .Where(q => q.Key.StartsWith("metadata.", StringComparison.Ordinal))
-            .ToDictionary(q => q.Key["metadata.".Length..], q => q.Value.ToString(), StringComparer.Ordinal);
 
     /// <summary>The /v1.0/metadata answer.</summary>
     public static JsonObject MetadataJson(SidecarRuntime runtime)
