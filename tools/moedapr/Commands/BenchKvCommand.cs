@@ -3,8 +3,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
-using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Cli.Statistics;
+using MoeDapr.Contracts.KvTransfer;
 
 namespace MoeDapr.Cli.Commands;
 

@@ -10,8 +10,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using MoeDapr.Sidecar.Hosting;
 using MoeDapr.Cli.Statistics;
+using MoeDapr.Sidecar.Hosting;
 
 namespace MoeDapr.Cli.Commands;
 

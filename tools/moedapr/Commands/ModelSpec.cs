@@ -17,6 +17,9 @@ public sealed record ModelSpec
     /// </summary>
     public const ModelPreset EngineDefaultPreset = ModelPreset.Tiny;
 
+    /// <summary>The --model help of the engine commands, naming <see cref="EngineDefaultPreset"/>.</summary>
+    public const string EngineHelp = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET] (random weights in memory; PRESET defaults to tiny).";
+
     /// <summary>
     /// The preset of a bare <c>random:FAMILY</c> in <c>bench serving</c>: the size the serving figures are measured on
     /// (written once into the cache, since the worker processes load models from folders).
