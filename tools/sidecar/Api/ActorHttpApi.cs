@@ -15,29 +15,16 @@ public static class ActorHttpApi
     /// <summary>Marks a call another sidecar already placed here.</summary>
     public const string PlacedHeader = "moedapr-actor-placed";
 
-    public static async Task InvokeAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string method)
-    {
-        var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
-        if (body is null)
+    public static Task InvokeAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string method) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, async (owner, body) =>
         {
-            return;
-        }
-
-        var owner = await ResolveOwnerAsync(context, runtime, actorType, actorId, body);
-        if (owner is null)
-        {
-            return;
-        }
-
-        var headers = context.Request.Headers
-            .Where(h => !Proxy.IsHopByHop(h.Key) && !h.Key.Equals("dapr-api-token", StringComparison.OrdinalIgnoreCase)
-                && !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                && !h.Key.Equals(PlacedHeader, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(ActorRuntime.ReentrancyHeader, StringComparison.OrdinalIgnoreCase))
-            .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
-            .ToList();
-        var reentrancy = context.Request.Headers[ActorRuntime.ReentrancyHeader].ToString();
-        try
-        {
+            var headers = context.Request.Headers
+                .Where(h => !Proxy.IsHopByHop(h.Key) && !h.Key.Equals("dapr-api-token", StringComparison.OrdinalIgnoreCase)
+                    && !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                    && !h.Key.Equals(PlacedHeader, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(ActorRuntime.ReentrancyHeader, StringComparison.OrdinalIgnoreCase))
+                .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
+                .ToList();
+            var reentrancy = context.Request.Headers[ActorRuntime.ReentrancyHeader].ToString();
             var response = await owner.Actors.InvokeLocalAsync(actorType, actorId, method, body, context.Request.ContentType, headers,
                 reentrancy.Length > 0 ? reentrancy : null, context.RequestAborted);
             context.Response.StatusCode = response.StatusCode;
@@ -52,12 +39,7 @@ public static class ActorHttpApi
             }
 
             await context.Response.Body.WriteAsync(response.Body, context.RequestAborted);
-        }
-        catch (ActorException ex)
-        {
-            await DaprErrors.WriteAsync(context, ex.StatusCode, ex.ErrorCode, ex.Message);
-        }
-    }
+        });
 
     public static Task ReminderAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name) =>
         OnOwnerAsync(context, runtime, actorType, actorId, async (owner, body) =>
