@@ -4,16 +4,6 @@ namespace MoeDapr.Cli.Tests.Loadtest;
 
 public sealed class LoadtestStatisticsTests
 {
-    [Theory]
-    [InlineData(50, 2.5)]
-    [InlineData(0, 1)]
-    [InlineData(100, 4)]
-    [InlineData(90, 3.7)]
-    public void Percentile_FourValues_InterpolatesBetweenRanks(double percent, double expected)
-    {
-        Assert.Equal(expected, LoadtestStatistics.Percentile([1, 2, 3, 4], percent), 12);
-    }
-
     [Fact]
     public void Summarize_OneToHundred_MatchesNumpyPercentiles()
     {

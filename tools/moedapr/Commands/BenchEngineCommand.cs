@@ -22,7 +22,7 @@ internal static class BenchEngineCommand
     /// <summary>The <c>engine</c> subcommand of <c>moedapr bench</c>.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
+        var model = new Option<string>("--model") { Description = ModelSpec.EngineHelp, Required = true };
         var promptTokens = new Option<int>("--prompt-tokens") { Description = "Prompt length of the prefill measurement.", DefaultValueFactory = _ => 512 };
         var decodeTokens = new Option<int>("--decode-tokens") { Description = "Tokens each sequence decodes per decode measurement.", DefaultValueFactory = _ => 32 };
         var threads = new Option<int>("--threads") { Description = "Intra-op threads (0: TorchSharp's default, one per core).", DefaultValueFactory = _ => 0 };

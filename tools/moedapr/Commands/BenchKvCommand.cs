@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
+using MoeDapr.Cli.Statistics;
 using MoeDapr.Contracts.KvTransfer;
 
 namespace MoeDapr.Cli.Commands;
@@ -186,15 +187,13 @@ internal static class BenchKvCommand
             {
                 var times = Enumerable.Range(0, iterations).Select(i => seconds[c, i]).ToArray();
                 var best = payloadBytes / times.Min() / 1e9;
-                var median = payloadBytes / Median(times) / 1e9;
+                var median = payloadBytes / SampleStatistics.Median(times) / 1e9;
                 var bestCopy = Enumerable.Range(0, iterations).Min(i => seconds[0, i]);
                 var ratio = c == 0 ? string.Empty
-                    : string.Create(CultureInfo.InvariantCulture, $"  {bestCopy / times.Min() * 100,5:F0}% / {Median(Enumerable.Range(0, iterations).Select(i => seconds[0, i] / seconds[c, i]).ToArray()) * 100,4:F0}% of copy");
+                    : string.Create(CultureInfo.InvariantCulture, $"  {bestCopy / times.Min() * 100,5:F0}% / {SampleStatistics.Median(Enumerable.Range(0, iterations).Select(i => seconds[0, i] / seconds[c, i]).ToArray()) * 100,4:F0}% of copy");
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{cases[c].Name,-46} {best,7:F2} / {median,7:F2}{ratio}"));
             }
         }
-
-        private static double Median(double[] values) => values.Order().ElementAt(values.Length / 2);
 
         private unsafe void Copy(KvNativeBuffer source, KvNativeBuffer destination) =>
             Buffer.MemoryCopy(source.Pointer, destination.Pointer, _bytes, _bytes);

@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using MoeDapr.Cli.Statistics;
 using MoeDapr.Sidecar.Hosting;
 
 namespace MoeDapr.Cli.Commands;
@@ -116,8 +117,8 @@ internal static class BenchSidecarCommand
             }
         }
 
-        var (d50, d99) = (Percentile(directTimes, 50), Percentile(directTimes, 99));
-        var (s50, s99) = (Percentile(sidecarTimes, 50), Percentile(sidecarTimes, 99));
+        var (d50, d99) = (SampleStatistics.PercentileOf(directTimes, 50), SampleStatistics.PercentileOf(directTimes, 99));
+        var (s50, s99) = (SampleStatistics.PercentileOf(sidecarTimes, 50), SampleStatistics.PercentileOf(sidecarTimes, 99));
         Console.WriteLine();
         Console.WriteLine("service invocation (GET, 4-byte answer, one connection, sequential)");
         Console.WriteLine($"  direct loopback      p50 {d50,8:F3} ms   p99 {d99,8:F3} ms");
@@ -185,7 +186,7 @@ internal static class BenchSidecarCommand
         var total = clock.Elapsed;
         Console.WriteLine();
         Console.WriteLine($"pub/sub {name} (HTTP publish -> CloudEvent -> app POST)");
-        Console.WriteLine($"  publish-to-delivery  p50 {Percentile(latencies, 50),8:F3} ms   p99 {Percentile(latencies, 99),8:F3} ms   ({latencies.Count} sequential)");
+        Console.WriteLine($"  publish-to-delivery  p50 {SampleStatistics.PercentileOf(latencies, 50),8:F3} ms   p99 {SampleStatistics.PercentileOf(latencies, 99),8:F3} ms   ({latencies.Count} sequential)");
         Console.WriteLine($"  throughput           {messages / total.TotalSeconds,8:F0} msg/s delivered ({messages} msgs, 32 publishers; publishing took {published.TotalMilliseconds:F0} ms)");
     }
 
@@ -279,12 +280,5 @@ internal static class BenchSidecarCommand
                 await Task.Delay(20, cancellationToken);
             }
         }
-    }
-
-    private static double Percentile(List<double> values, int percentile)
-    {
-        var sorted = values.Order().ToList();
-        var index = (int)Math.Ceiling(percentile / 100.0 * sorted.Count) - 1;
-        return sorted[Math.Clamp(index, 0, sorted.Count - 1)];
     }
 }

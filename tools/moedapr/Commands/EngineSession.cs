@@ -6,7 +6,8 @@ namespace MoeDapr.Cli.Commands;
 
 /// <summary>
 /// Opens a model for the engine commands: a Hugging Face folder, or <c>random:FAMILY[:PRESET]</c> for random
-/// weights built in memory (e.g. <c>random:mixtral:bench</c>, handy for figures without writing 2 GB to disk).
+/// weights built in memory (e.g. <c>random:mixtral:bench</c>, handy for figures without writing 2 GB to disk;
+/// PRESET defaults to <see cref="ModelSpec.EngineDefaultPreset"/>).
 /// </summary>
 internal sealed class EngineSession : IAsyncDisposable
 {
@@ -28,19 +29,12 @@ internal sealed class EngineSession : IAsyncDisposable
     /// <summary>Checks the --model value; returns an error message naming the argument, or null.</summary>
     public static string? Validate(string model)
     {
-        if (model.StartsWith("random:", StringComparison.Ordinal))
+        if (!ModelSpec.TryParse(model, ModelSpec.EngineDefaultPreset, out var spec, out var error))
         {
-            var parts = model.Split(':');
-            if (parts.Length is < 2 or > 3 || !ModelConfig.SupportedModelTypes.ContainsKey(parts[1]) ||
-                (parts.Length == 3 && !ModelPresets.TryParsePreset(parts[2], out _)))
-            {
-                return $"--model: \"{model}\" is not random:FAMILY[:PRESET] with FAMILY one of {string.Join(", ", ModelConfig.SupportedModelTypes.Keys)} and PRESET one of {string.Join(", ", ModelPresets.PresetNames)}";
-            }
-
-            return null;
+            return error;
         }
 
-        return Directory.Exists(model) ? null : $"--model: model folder \"{model}\" not found";
+        return spec.IsRandom || Directory.Exists(spec.Folder) ? null : $"--model: model folder \"{model}\" not found";
     }
 
     public static async Task<EngineSession> OpenAsync(string model, EngineOptions options, CancellationToken cancellationToken)
@@ -48,16 +42,19 @@ internal sealed class EngineSession : IAsyncDisposable
         ModelConfig config;
         IWeightSource weights;
         ITextTokenizer? tokenizer = null;
-        if (model.StartsWith("random:", StringComparison.Ordinal))
+        if (!ModelSpec.TryParse(model, ModelSpec.EngineDefaultPreset, out var spec, out var error))
         {
-            var parts = model.Split(':');
-            ModelPresets.TryParsePreset(parts.Length == 3 ? parts[2] : "tiny", out var preset);
-            config = ModelPresets.Create(ModelConfig.SupportedModelTypes[parts[1]], preset);
+            throw new ArgumentException(error, nameof(model));
+        }
+
+        if (spec.IsRandom)
+        {
+            config = ModelPresets.Create(spec.Family, spec.Preset);
             weights = new InMemoryWeightSource(RandomWeights.Create(config));
         }
         else
         {
-            var checkpoint = CheckpointLoader.Open(model);
+            var checkpoint = CheckpointLoader.Open(spec.Folder);
             // EOS as generation_config.json / tokenizer_config.json resolve it, not only config.json's.
             config = checkpoint.Config with { EosTokenIds = checkpoint.Folder.EosTokenIds };
             weights = checkpoint.Weights;

@@ -11,7 +11,7 @@ internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
+        var model = new Option<string>("--model") { Description = ModelSpec.EngineHelp, Required = true };
         var prompt = new Option<string?>("--prompt") { Description = "Prompt text (needs the model's tokenizer.json)." };
         var tokens = new Option<string?>("--tokens") { Description = "Prompt as comma-separated token ids." };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Most tokens to generate.", Required = true };

@@ -10,7 +10,7 @@ internal static class LogitsCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder (Hugging Face layout) or random:FAMILY[:PRESET].", Required = true };
+        var model = new Option<string>("--model") { Description = ModelSpec.EngineHelp, Required = true };
         var tokens = new Option<string>("--tokens") { Description = "Comma-separated token ids, e.g. 5,17,42.", Required = true };
         var device = EngineCommandOptions.Device();
         var dtype = EngineCommandOptions.Dtype();

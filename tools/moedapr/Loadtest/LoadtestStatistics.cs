@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using MoeDapr.Cli.Statistics;
 
 namespace MoeDapr.Cli.Loadtest;
 
@@ -14,26 +15,6 @@ public sealed record LatencySummary(
 /// <summary>The arithmetic of a load-test report.</summary>
 public static class LoadtestStatistics
 {
-    /// <summary>
-    /// The <paramref name="percent"/>-th percentile of ascending <paramref name="sorted"/>, interpolating linearly
-    /// between the two nearest ranks (numpy's default), so p50 of [1, 2, 3, 4] is 2.5.
-    /// </summary>
-    public static double Percentile(IReadOnlyList<double> sorted, double percent)
-    {
-        ArgumentNullException.ThrowIfNull(sorted);
-        if (sorted.Count == 0)
-        {
-            throw new ArgumentException("no values to take a percentile of.", nameof(sorted));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfLessThan(percent, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(percent, 100);
-        var rank = percent / 100 * (sorted.Count - 1);
-        var lower = (int)Math.Floor(rank);
-        var upper = Math.Min(lower + 1, sorted.Count - 1);
-        return sorted[lower] + ((rank - lower) * (sorted[upper] - sorted[lower]));
-    }
-
     /// <summary>Summary of <paramref name="values"/>, or null when there are none.</summary>
     public static LatencySummary? Summarize(IEnumerable<double> values)
     {
@@ -46,9 +27,9 @@ public static class LoadtestStatistics
         return new LatencySummary(
             sorted.Length,
             sorted.Average(),
-            Percentile(sorted, 50),
-            Percentile(sorted, 90),
-            Percentile(sorted, 99),
+            SampleStatistics.Percentile(sorted, 50),
+            SampleStatistics.Percentile(sorted, 90),
+            SampleStatistics.Percentile(sorted, 99),
             sorted[^1]);
     }
 

@@ -15,29 +15,16 @@ public static class ActorHttpApi
     /// <summary>Marks a call another sidecar already placed here.</summary>
     public const string PlacedHeader = "moedapr-actor-placed";
 
-    public static async Task InvokeAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string method)
-    {
-        var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
-        if (body is null)
+    public static Task InvokeAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string method) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, async (owner, body) =>
         {
-            return;
-        }
-
-        var owner = await ResolveOwnerAsync(context, runtime, actorType, actorId, body);
-        if (owner is null)
-        {
-            return;
-        }
-
-        var headers = context.Request.Headers
-            .Where(h => !Proxy.IsHopByHop(h.Key) && !h.Key.Equals("dapr-api-token", StringComparison.OrdinalIgnoreCase)
-                && !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                && !h.Key.Equals(PlacedHeader, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(ActorRuntime.ReentrancyHeader, StringComparison.OrdinalIgnoreCase))
-            .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
-            .ToList();
-        var reentrancy = context.Request.Headers[ActorRuntime.ReentrancyHeader].ToString();
-        try
-        {
+            var headers = context.Request.Headers
+                .Where(h => !Proxy.IsHopByHop(h.Key) && !h.Key.Equals("dapr-api-token", StringComparison.OrdinalIgnoreCase)
+                    && !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase) && !h.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+                    && !h.Key.Equals(PlacedHeader, StringComparison.OrdinalIgnoreCase) && !h.Key.Equals(ActorRuntime.ReentrancyHeader, StringComparison.OrdinalIgnoreCase))
+                .Select(h => new KeyValuePair<string, string>(h.Key, h.Value.ToString()))
+                .ToList();
+            var reentrancy = context.Request.Headers[ActorRuntime.ReentrancyHeader].ToString();
             var response = await owner.Actors.InvokeLocalAsync(actorType, actorId, method, body, context.Request.ContentType, headers,
                 reentrancy.Length > 0 ? reentrancy : null, context.RequestAborted);
             context.Response.StatusCode = response.StatusCode;
@@ -52,28 +39,10 @@ public static class ActorHttpApi
             }
 
             await context.Response.Body.WriteAsync(response.Body, context.RequestAborted);
-        }
-        catch (ActorException ex)
-        {
-            await DaprErrors.WriteAsync(context, ex.StatusCode, ex.ErrorCode, ex.Message);
-        }
-    }
+        });
 
-    public static async Task ReminderAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name)
-    {
-        var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
-        if (body is null)
-        {
-            return;
-        }
-
-        var owner = await ResolveOwnerAsync(context, runtime, actorType, actorId, body);
-        if (owner is null)
-        {
-            return;
-        }
-
-        try
+    public static Task ReminderAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, async (owner, body) =>
         {
             switch (context.Request.Method)
             {
@@ -101,18 +70,30 @@ public static class ActorHttpApi
                     context.Response.StatusCode = 204;
                     return;
             }
-        }
-        catch (ActorException ex)
-        {
-            await DaprErrors.WriteAsync(context, ex.StatusCode, ex.ErrorCode, ex.Message);
-        }
-        catch (JsonException ex)
-        {
-            await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-        }
-    }
+        });
 
-    public static async Task TimerAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name)
+    public static Task TimerAsync(HttpContext context, SidecarRuntime runtime, string actorType, string actorId, string name) =>
+        OnOwnerAsync(context, runtime, actorType, actorId, (owner, body) =>
+        {
+            if (context.Request.Method == "DELETE")
+            {
+                owner.Actors.DeleteTimer(actorType, actorId, name);
+            }
+            else
+            {
+                owner.Actors.CreateTimer(actorType, actorId, name, ParseObject(body));
+            }
+
+            context.Response.StatusCode = 204;
+            return Task.CompletedTask;
+        });
+
+    /// <summary>
+    /// Reads the body, finds the sidecar the actor id is placed on (answering itself when it is another process) and runs
+    /// <paramref name="handle"/> there, writing actor and body errors as daprd does.
+    /// </summary>
+    private static async Task OnOwnerAsync(
+        HttpContext context, SidecarRuntime runtime, string actorType, string actorId, Func<SidecarRuntime, byte[], Task> handle)
     {
         var body = await SidecarHttpApi.ReadBodyAsync(context, runtime);
         if (body is null)
@@ -128,16 +109,7 @@ public static class ActorHttpApi
 
         try
         {
-            if (context.Request.Method == "DELETE")
-            {
-                owner.Actors.DeleteTimer(actorType, actorId, name);
-            }
-            else
-            {
-                owner.Actors.CreateTimer(actorType, actorId, name, ParseObject(body));
-            }
-
-            context.Response.StatusCode = 204;
+            await handle(owner, body);
         }
         catch (ActorException ex)
         {

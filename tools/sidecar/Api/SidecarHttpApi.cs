@@ -1,14 +1,9 @@
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using MoeDapr.Sidecar.Actors;
 using MoeDapr.Sidecar.Hosting;
-using MoeDapr.Sidecar.PubSub;
-using MoeDapr.Sidecar.State;
 
 namespace MoeDapr.Sidecar.Api;
 
@@ -62,15 +57,9 @@ public static class SidecarHttpApi
             return Results.NoContent();
         });
 
-        endpoints.MapPost("/v1.0/publish/{pubsub}/{**topic}", PublishAsync);
-        endpoints.MapPost("/v1.0-alpha1/publish/bulk/{pubsub}/{**topic}", BulkPublishAsync);
+        endpoints.MapPublishHttpApi(runtime);
 
-        var state = endpoints.MapGroup("/v1.0/state/{store}");
-        state.MapPost("", SaveStateAsync);
-        state.MapPost("/bulk", GetBulkStateAsync);
-        state.MapMethods("/transaction", ["POST", "PUT"], TransactionAsync);
-        state.MapGet("/{key}", GetStateAsync);
-        state.MapDelete("/{key}", DeleteStateAsync);
+        endpoints.MapStateHttpApi(runtime);
 
         var actors = endpoints.MapGroup("/v1.0/actors/{actorType}/{actorId}");
         actors.MapMethods("/method/{**method}", ["PUT", "POST", "GET", "DELETE"], (HttpContext context, string actorType, string actorId, string method) =>
@@ -83,248 +72,6 @@ public static class SidecarHttpApi
             ActorHttpApi.ReminderAsync(context, runtime, actorType, actorId, name));
         actors.MapMethods("/timers/{name}", ["PUT", "POST", "DELETE"], (HttpContext context, string actorType, string actorId, string name) =>
             ActorHttpApi.TimerAsync(context, runtime, actorType, actorId, name));
-
-        async Task PublishAsync(HttpContext context, string pubsub, string topic)
-        {
-            if (!runtime.PubSubs.ContainsKey(pubsub))
-            {
-                await DaprErrors.WriteAsync(context, 404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            var metadata = QueryMetadata(context);
-            try
-            {
-                await runtime.PublishAsync(pubsub, topic, body, context.Request.ContentType, metadata, context.Request.Headers["traceparent"].ToString(), context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                await DaprErrors.WriteAsync(context, 500, "ERR_PUBSUB_PUBLISH_MESSAGE", $"error when publish to topic {topic} in pubsub {pubsub}: {ex.Message}");
-            }
-        }
-
-        async Task BulkPublishAsync(HttpContext context, string pubsub, string topic)
-        {
-            if (!runtime.PubSubs.ContainsKey(pubsub))
-            {
-                await DaprErrors.WriteAsync(context, 404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} is not found");
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            JsonArray entries;
-            try
-            {
-                entries = JsonNode.Parse(body) as JsonArray ?? throw new JsonException("expected an array");
-            }
-            catch (JsonException ex)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_PUBSUB_EVENTS_SER", $"error when unmarshaling the request for topic {topic} pubsub {pubsub}: {ex.Message}");
-                return;
-            }
-
-            var failed = new JsonArray();
-            foreach (var entry in entries.OfType<JsonObject>())
-            {
-                var entryId = entry["entryId"]?.GetValue<string>() ?? "";
-                var contentType = entry["contentType"]?.GetValue<string>() ?? "application/json";
-                var eventNode = entry["event"];
-                var data = eventNode is JsonValue value && value.TryGetValue<string>(out var text) && !CloudEvents.IsJsonContentType(contentType)
-                    ? Encoding.UTF8.GetBytes(text)
-                    : Encoding.UTF8.GetBytes(eventNode?.ToJsonString() ?? "null");
-                try
-                {
-                    await runtime.PublishAsync(pubsub, topic, data, contentType, QueryMetadata(context), "", context.RequestAborted);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    failed.Add(new JsonObject { ["entryId"] = entryId, ["error"] = ex.Message });
-                }
-            }
-
-            if (failed.Count == 0)
-            {
-                context.Response.StatusCode = 204;
-                return;
-            }
-
-            context.Response.StatusCode = 500;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(new JsonObject { ["failedEntries"] = failed, ["errorCode"] = "ERR_PUBSUB_PUBLISH_MESSAGE" }.ToJsonString(), context.RequestAborted);
-        }
-
-        async Task SaveStateAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            List<StateOperation> operations;
-            try
-            {
-                var items = JsonNode.Parse(body) as JsonArray ?? throw new JsonException("expected an array of state items");
-                operations = items.Select(i => ToOperation(runtime, stateStore, StateOperationKind.Upsert, i as JsonObject ?? throw new JsonException("a state item must be an object"))).ToList();
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-                return;
-            }
-
-            try
-            {
-                // daprd saves items one by one (a bulk set); each etag is checked.
-                foreach (var operation in operations)
-                {
-                    await stateStore.ExecuteAsync([operation], context.RequestAborted);
-                }
-
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_SAVE", $"failed saving state in state store {store}: possible etag mismatch. error from state store: {ex.Message}");
-            }
-        }
-
-        async Task GetStateAsync(HttpContext context, string store, string key)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var entry = await stateStore.GetAsync(StateKeys.For(stateStore, runtime.Options.AppId, key), context.RequestAborted);
-            if (entry is null)
-            {
-                context.Response.StatusCode = 204;
-                return;
-            }
-
-            context.Response.StatusCode = 200;
-            context.Response.Headers.ETag = entry.Etag;
-            context.Response.ContentType = "application/json";
-            await context.Response.Body.WriteAsync(entry.Data, context.RequestAborted);
-        }
-
-        async Task DeleteStateAsync(HttpContext context, string store, string key)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var etag = context.Request.Headers.IfMatch.ToString();
-            try
-            {
-                await stateStore.ExecuteAsync([new StateOperation(StateOperationKind.Delete, StateKeys.For(stateStore, runtime.Options.AppId, key), Etag: etag.Length > 0 ? etag : null)], context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_DELETE", $"failed deleting state with key {key}: possible etag mismatch. error from state store: {ex.Message}");
-            }
-        }
-
-        async Task GetBulkStateAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            var keys = (JsonNode.Parse(body)?["keys"] as JsonArray)?.Select(k => k?.GetValue<string>() ?? "").ToList() ?? [];
-            var result = new JsonArray();
-            foreach (var key in keys)
-            {
-                var entry = await stateStore.GetAsync(StateKeys.For(stateStore, runtime.Options.AppId, key), context.RequestAborted);
-                var item = new JsonObject { ["key"] = key };
-                if (entry is not null)
-                {
-                    item["data"] = ParseOrString(entry.Data);
-                    item["etag"] = entry.Etag;
-                }
-
-                result.Add(item);
-            }
-
-            await Results.Text(result.ToJsonString(), "application/json").ExecuteAsync(context);
-        }
-
-        async Task TransactionAsync(HttpContext context, string store)
-        {
-            if (!runtime.StateStores.TryGetValue(store, out var stateStore))
-            {
-                await StoreNotFound(context, store);
-                return;
-            }
-
-            var body = await ReadBodyAsync(context, runtime);
-            if (body is null)
-            {
-                return;
-            }
-
-            List<StateOperation> operations;
-            try
-            {
-                var ops = JsonNode.Parse(body)?["operations"] as JsonArray ?? throw new JsonException("'operations' must be an array");
-                operations = ops.OfType<JsonObject>().Select(op =>
-                {
-                    var kind = op["operation"]?.GetValue<string>() switch
-                    {
-                        "upsert" => StateOperationKind.Upsert,
-                        "delete" => StateOperationKind.Delete,
-                        var other => throw new JsonException($"operation type {other} not supported"),
-                    };
-                    return ToOperation(runtime, stateStore, kind, op["request"] as JsonObject ?? throw new JsonException("each operation needs a 'request'"));
-                }).ToList();
-            }
-            catch (Exception ex) when (ex is JsonException or FormatException or InvalidOperationException)
-            {
-                await DaprErrors.WriteAsync(context, 400, "ERR_MALFORMED_REQUEST", $"failed deserializing HTTP body: {ex.Message}");
-                return;
-            }
-
-            try
-            {
-                await stateStore.ExecuteAsync(operations, context.RequestAborted);
-                context.Response.StatusCode = 204;
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                await DaprErrors.WriteAsync(context, 409, "ERR_STATE_TRANSACTION", $"error while executing state transaction: possible etag mismatch. error from state store: {ex.Message}");
-            }
-        }
     }
 
     /// <summary>The method path as the caller wrote it (still percent-encoded), so the app sees the same URL.</summary>
@@ -340,45 +87,6 @@ public static class SidecarHttpApi
         var rest = raw[(marker + "/method/".Length)..];
         var queryStart = rest.IndexOf('?', StringComparison.Ordinal);
         return queryStart < 0 ? rest : rest[..queryStart];
-    }
-
-    internal static StateOperation ToOperation(SidecarRuntime runtime, IStateStore store, StateOperationKind kind, JsonObject item)
-    {
-        var key = item["key"]?.GetValue<string>();
-        if (string.IsNullOrEmpty(key))
-        {
-            throw new JsonException("a state item needs a 'key'");
-        }
-
-        var etag = item["etag"]?.GetValue<string>();
-        var firstWrite = item["options"]?["concurrency"]?.GetValue<string>() == "first-write";
-        var lastWrite = item["options"]?["concurrency"]?.GetValue<string>() == "last-write";
-        TimeSpan? ttl = null;
-        if (item["metadata"]?["ttlInSeconds"] is { } ttlNode)
-        {
-            ttl = TimeSpan.FromSeconds(double.Parse(ttlNode.ToString(), CultureInfo.InvariantCulture));
-        }
-
-        byte[]? value = null;
-        if (kind == StateOperationKind.Upsert)
-        {
-            var node = item["value"];
-            value = node is null ? Encoding.UTF8.GetBytes("null") : Encoding.UTF8.GetBytes(node.ToJsonString());
-        }
-
-        return new StateOperation(kind, StateKeys.For(store, runtime.Options.AppId, key), value, lastWrite ? null : etag, firstWrite, ttl);
-    }
-
-    internal static JsonNode? ParseOrString(byte[] data)
-    {
-        try
-        {
-            return JsonNode.Parse(data);
-        }
-        catch (JsonException)
-        {
-            return Encoding.UTF8.GetString(data);
-        }
     }
 
     /// <summary>Reads a whole body within --max-body-size; answers 413 and returns null when it is larger.</summary>
@@ -404,14 +112,6 @@ public static class SidecarHttpApi
 
         return buffer.ToArray();
     }
-
-    private static Dictionary<string, string> QueryMetadata(HttpContext context) =>
-        context.Request.Query
-            .Where(q => q.Key.StartsWith("metadata.", StringComparison.Ordinal))
-            .ToDictionary(q => q.Key["metadata.".Length..], q => q.Value.ToString(), StringComparer.Ordinal);
-
-    private static Task StoreNotFound(HttpContext context, string store) =>
-        DaprErrors.WriteAsync(context, 400, "ERR_STATE_STORE_NOT_FOUND", $"state store {store} is not found");
 
     /// <summary>The /v1.0/metadata answer.</summary>
     public static JsonObject MetadataJson(SidecarRuntime runtime)

@@ -1,11 +1,10 @@
-using System.Globalization;
 using System.Text;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using MoeDapr.Sidecar.Hosting;
+using MoeDapr.Sidecar.PubSub;
 using MoeDapr.Sidecar.State;
 
 namespace MoeDapr.Sidecar.Grpc;
@@ -44,134 +43,66 @@ public sealed class DaprGrpcService(SidecarRuntime runtime)
     {
         CheckToken(context);
         CheckPubSub(request.PubsubName);
-        var response = new BulkPublishResponse();
-        foreach (var entry in request.Entries)
+        var failures = await runtime.PublishBulkAsync(request.PubsubName, request.Topic, request.Entries.Select(entry =>
         {
-            try
+            // Entry metadata overrides the request's.
+            var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
+            foreach (var (key, value) in entry.Metadata)
             {
-                var metadata = new Dictionary<string, string>(request.Metadata, StringComparer.Ordinal);
-                foreach (var (key, value) in entry.Metadata)
-                {
-                    metadata[key] = value;
-                }
-
-                await runtime.PublishAsync(request.PubsubName, request.Topic, entry.Event.ToByteArray(), entry.ContentType, metadata,
-                    context.RequestHeaders.GetValue("traceparent"), context.CancellationToken);
+                metadata[key] = value;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                response.FailedEntries.Add(new BulkPublishResponseFailedEntry { EntryId = entry.EntryId, Error = ex.Message });
-            }
-        }
 
+            return new BulkPublishEntry(entry.EntryId, entry.Event.ToByteArray(), entry.ContentType, metadata);
+        }), context.RequestHeaders.GetValue("traceparent"), context.CancellationToken);
+        var response = new BulkPublishResponse();
+        response.FailedEntries.AddRange(failures.Select(f => new BulkPublishResponseFailedEntry { EntryId = f.EntryId, Error = f.Error }));
         return response;
     }
 
-    public async Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context)
+    public Task<GetStateResponse> GetState(GetStateRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
-        var entry = await store.GetAsync(StateKeys.For(store, runtime.Options.AppId, request.Key), context.CancellationToken);
+        var entry = await runtime.State.GetAsync(store, request.Key, context.CancellationToken);
         return entry is null ? new GetStateResponse() : new GetStateResponse { Data = ByteString.CopyFrom(entry.Data), Etag = entry.Etag };
-    }
+    });
 
-    public async Task<GetBulkStateResponse> GetBulkState(GetBulkStateRequest request, ServerCallContext context)
+    public Task<GetBulkStateResponse> GetBulkState(GetBulkStateRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
         var response = new GetBulkStateResponse();
-        foreach (var key in request.Keys)
+        foreach (var (key, entry) in await runtime.State.GetBulkAsync(store, request.Keys, context.CancellationToken))
         {
-            var entry = await store.GetAsync(StateKeys.For(store, runtime.Options.AppId, key), context.CancellationToken);
             response.Items.Add(entry is null
                 ? new BulkStateItem { Key = key }
                 : new BulkStateItem { Key = key, Data = ByteString.CopyFrom(entry.Data), Etag = entry.Etag });
         }
 
         return response;
-    }
+    });
 
-    public async Task<Empty> SaveState(SaveStateRequest request, ServerCallContext context)
+    public Task<Empty> SaveState(SaveStateRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
-        foreach (var item in request.States)
-        {
-            try
-            {
-                await store.ExecuteAsync([ToOperation(store, StateOperationKind.Upsert, item)], context.CancellationToken);
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                // Aborted is what DaprClient.TrySaveStateAsync reads as an etag conflict.
-                throw new RpcException(new Status(StatusCode.Aborted,
-                    $"failed saving state in state store {request.StoreName}: possible etag mismatch. error from state store: {ex.Message}"));
-            }
-        }
-
+        await runtime.State.SaveAsync(store, request.States.Select(i => ToWrite(i, withValue: true)), context.CancellationToken);
         return EmptyReply;
-    }
+    });
 
-    public async Task<Empty> DeleteState(DeleteStateRequest request, ServerCallContext context)
+    public Task<Empty> DeleteState(DeleteStateRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
         var item = new StateItem { Key = request.Key, Etag = request.Etag, Options = request.Options };
-        try
-        {
-            await store.ExecuteAsync([ToOperation(store, StateOperationKind.Delete, item)], context.CancellationToken);
-        }
-        catch (StateEtagMismatchException ex)
-        {
-            throw new RpcException(new Status(StatusCode.Aborted,
-                $"failed deleting state with key {request.Key}: possible etag mismatch. error from state store: {ex.Message}"));
-        }
-
+        await runtime.State.DeleteAsync(store, [ToWrite(item, withValue: false)], context.CancellationToken);
         return EmptyReply;
-    }
+    });
 
-    public async Task<Empty> DeleteBulkState(DeleteBulkStateRequest request, ServerCallContext context)
+    public Task<Empty> DeleteBulkState(DeleteBulkStateRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
-        foreach (var item in request.States)
-        {
-            try
-            {
-                await store.ExecuteAsync([ToOperation(store, StateOperationKind.Delete, item)], context.CancellationToken);
-            }
-            catch (StateEtagMismatchException ex)
-            {
-                throw new RpcException(new Status(StatusCode.Aborted,
-                    $"failed deleting state with key {item.Key}: possible etag mismatch. error from state store: {ex.Message}"));
-            }
-        }
-
+        await runtime.State.DeleteAsync(store, request.States.Select(i => ToWrite(i, withValue: false)), context.CancellationToken);
         return EmptyReply;
-    }
+    });
 
-    public async Task<Empty> ExecuteStateTransaction(ExecuteStateTransactionRequest request, ServerCallContext context)
+    public Task<Empty> ExecuteStateTransaction(ExecuteStateTransactionRequest request, ServerCallContext context) => StateCall(context, request.StoreName, async store =>
     {
-        CheckToken(context);
-        var store = Store(request.StoreName);
-        var operations = request.Operations.Select(op => ToOperation(store, op.OperationType switch
-        {
-            "upsert" => StateOperationKind.Upsert,
-            "delete" => StateOperationKind.Delete,
-            var other => throw new RpcException(new Status(StatusCode.Unimplemented, $"operation type {other} not supported")),
-        }, op.Request)).ToList();
-        try
-        {
-            await store.ExecuteAsync(operations, context.CancellationToken);
-        }
-        catch (StateEtagMismatchException ex)
-        {
-            throw new RpcException(new Status(StatusCode.Aborted,
-                $"error while executing state transaction: possible etag mismatch. error from state store: {ex.Message}"));
-        }
-
+        var operations = request.Operations.Select(op => (StateService.OperationKind(op.OperationType), ToWrite(op.Request, withValue: true))).ToList();
+        await runtime.State.TransactAsync(store, operations, context.CancellationToken);
         return EmptyReply;
-    }
+    });
 
     public Task<GetMetadataResponse> GetMetadata(GetMetadataRequest request, ServerCallContext context)
     {
@@ -240,47 +171,38 @@ public sealed class DaprGrpcService(SidecarRuntime runtime)
         return Task.FromResult(EmptyReply);
     }
 
-    private StateOperation ToOperation(IStateStore store, StateOperationKind kind, StateItem item)
+    /// <summary>Checks the token, resolves the store and runs <paramref name="call"/>, mapping the state service's failures to statuses.</summary>
+    private async Task<T> StateCall<T>(ServerCallContext context, string storeName, Func<IStateStore, Task<T>> call)
     {
-        if (string.IsNullOrEmpty(item.Key))
+        CheckToken(context);
+        try
         {
-            throw new RpcException(new Status(StatusCode.InvalidArgument, "state key cannot be empty"));
+            return await call(runtime.State.Store(storeName));
         }
-
-        TimeSpan? ttl = null;
-        if (item.Metadata.TryGetValue("ttlInSeconds", out var ttlText))
+        catch (StateRequestException ex)
         {
-            if (!double.TryParse(ttlText, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
+            var code = ex.Kind switch
             {
-                throw new RpcException(new Status(StatusCode.InvalidArgument, $"metadata ttlInSeconds '{ttlText}' is not a number"));
-            }
-
-            ttl = TimeSpan.FromSeconds(seconds);
+                StateRequestKind.StoreNotConfigured => StatusCode.FailedPrecondition,
+                StateRequestKind.Unsupported => StatusCode.Unimplemented,
+                // Aborted is what DaprClient.TrySaveStateAsync reads as an etag conflict.
+                StateRequestKind.EtagMismatch => StatusCode.Aborted,
+                _ => StatusCode.InvalidArgument,
+            };
+            throw new RpcException(new Status(code, ex.Message));
         }
-
-        var concurrency = item.Options?.Concurrency ?? StateOptions.Types.StateConcurrency.ConcurrencyUnspecified;
-        var etag = item.Etag?.Value;
-        if (concurrency == StateOptions.Types.StateConcurrency.ConcurrencyLastWrite)
-        {
-            etag = null;
-        }
-
-        return new StateOperation(kind, StateKeys.For(store, runtime.Options.AppId, item.Key),
-            kind == StateOperationKind.Upsert ? item.Value.ToByteArray() : null,
-            string.IsNullOrEmpty(etag) ? null : etag,
-            concurrency == StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite, ttl);
     }
 
-    private IStateStore Store(string name)
+    private static StateWrite ToWrite(StateItem item, bool withValue)
     {
-        if (runtime.StateStores.Count == 0)
+        var concurrency = (item.Options?.Concurrency ?? StateOptions.Types.StateConcurrency.ConcurrencyUnspecified) switch
         {
-            throw new RpcException(new Status(StatusCode.FailedPrecondition, "state store is not configured"));
-        }
-
-        return runtime.StateStores.TryGetValue(name, out var store)
-            ? store
-            : throw new RpcException(new Status(StatusCode.InvalidArgument, $"state store {name} is not found"));
+            StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite => StateConcurrency.FirstWrite,
+            StateOptions.Types.StateConcurrency.ConcurrencyLastWrite => StateConcurrency.LastWrite,
+            _ => StateConcurrency.Unspecified,
+        };
+        return new StateWrite(item.Key, withValue ? item.Value.ToByteArray() : null, item.Etag?.Value, concurrency,
+            item.Metadata.TryGetValue("ttlInSeconds", out var ttl) ? ttl : null);
     }
 
     private void CheckPubSub(string name)
@@ -313,45 +235,5 @@ public sealed class DaprGrpcService(SidecarRuntime runtime)
         {
             throw new RpcException(new Status(StatusCode.Unauthenticated, "authentication error: api token mismatch"));
         }
-    }
-}
-
-/// <summary>Binds the Dapr runtime RPCs by hand: a Method per RPC with protobuf marshallers from the message parsers.</summary>
-public sealed class DaprMethodProvider : IServiceMethodProvider<DaprGrpcService>
-{
-    private const string ServiceName = "dapr.proto.runtime.v1.Dapr";
-
-    public void OnServiceMethodDiscovery(ServiceMethodProviderContext<DaprGrpcService> context)
-    {
-        Add(context, "PublishEvent", PublishEventRequest.Parser, (s, r, c) => s.PublishEvent(r, c));
-        Add(context, "BulkPublishEvent", BulkPublishRequest.Parser, (s, r, c) => s.BulkPublishEvent(r, c));
-        Add(context, "BulkPublishEventAlpha1", BulkPublishRequest.Parser, (s, r, c) => s.BulkPublishEvent(r, c));
-        Add(context, "GetState", GetStateRequest.Parser, (s, r, c) => s.GetState(r, c));
-        Add(context, "GetBulkState", GetBulkStateRequest.Parser, (s, r, c) => s.GetBulkState(r, c));
-        Add(context, "SaveState", SaveStateRequest.Parser, (s, r, c) => s.SaveState(r, c));
-        Add(context, "DeleteState", DeleteStateRequest.Parser, (s, r, c) => s.DeleteState(r, c));
-        Add(context, "DeleteBulkState", DeleteBulkStateRequest.Parser, (s, r, c) => s.DeleteBulkState(r, c));
-        Add(context, "ExecuteStateTransaction", ExecuteStateTransactionRequest.Parser, (s, r, c) => s.ExecuteStateTransaction(r, c));
-        Add(context, "GetMetadata", GetMetadataRequest.Parser, (s, r, c) => s.GetMetadata(r, c));
-        Add(context, "SetMetadata", SetMetadataRequest.Parser, (s, r, c) => s.SetMetadata(r, c));
-        Add(context, "Shutdown", ShutdownRequest.Parser, (s, r, c) => s.Shutdown(r, c));
-    }
-
-    private static void Add<TRequest, TResponse>(
-        ServiceMethodProviderContext<DaprGrpcService> context,
-        string name,
-        MessageParser<TRequest> parser,
-        Func<DaprGrpcService, TRequest, ServerCallContext, Task<TResponse>> handler)
-        where TRequest : class, IMessage<TRequest>
-        where TResponse : class, IMessage<TResponse>, new()
-    {
-        var responseParser = new MessageParser<TResponse>(() => new TResponse());
-        var method = new Method<TRequest, TResponse>(
-            MethodType.Unary,
-            ServiceName,
-            name,
-            Marshallers.Create(m => m.ToByteArray(), parser.ParseFrom),
-            Marshallers.Create(m => m.ToByteArray(), responseParser.ParseFrom));
-        context.AddUnaryMethod(method, [], (service, request, callContext) => handler(service, request, callContext));
     }
 }

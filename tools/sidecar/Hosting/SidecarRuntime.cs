@@ -37,6 +37,7 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
         AppClient = CreateClient(TimeSpan.FromMinutes(10));
         Subscriptions = new SubscriptionManager(this);
         Actors = new ActorRuntime(this);
+        State = new StateService(states, options.AppId);
     }
 
     public SidecarOptions Options { get; }
@@ -59,6 +60,9 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
     public SubscriptionManager Subscriptions { get; }
 
     public ActorRuntime Actors { get; }
+
+    /// <summary>The state API both protocols serve.</summary>
+    public StateService State { get; }
 
     /// <summary>The host other sidecars reach this one on.</summary>
     public string AdvertisedHost => Options.ListenAddress is "0.0.0.0" or "::" or "*" ? "127.0.0.1" : Options.ListenAddress;
@@ -83,6 +87,18 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
     public event EventHandler? ShutdownRequested;
 
     public Uri? AppBaseUri => Options.AppPort is { } port ? new Uri($"http://{FormatHost(Options.AppChannelAddress)}:{port}") : null;
+
+    /// <summary>A request to the app at <paramref name="pathAndQuery"/>, carrying the app token when one is set.</summary>
+    public HttpRequestMessage AppRequest(HttpMethod method, string pathAndQuery)
+    {
+        var request = new HttpRequestMessage(method, new Uri(AppBaseUri!, pathAndQuery));
+        if (Options.AppApiToken is { Length: > 0 } token)
+        {
+            request.Headers.TryAddWithoutValidation("dapr-api-token", token);
+        }
+
+        return request;
+    }
 
     public SidecarRecord Describe() => new(
         Options.AppId, AdvertisedHost, HttpPort, GrpcPort, Options.AppPort, System.Environment.ProcessId, InstanceId,
@@ -142,6 +158,29 @@ public sealed partial class SidecarRuntime : ILocalSidecar, IAsyncDisposable
             : CloudEvents.Envelope(data, contentType, Options.AppId, pubsubName, topic,
                 string.IsNullOrEmpty(traceParent) ? Api.Proxy.NewTraceParent() : traceParent, Environment.Time);
         await pubsub.PublishAsync(topic, payload, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes each entry on its own, as daprd's bulk publish does: a failed entry does not stop the others and is
+    /// returned with its error; cancellation stops the whole call.
+    /// </summary>
+    public async Task<IReadOnlyList<(string EntryId, string Error)>> PublishBulkAsync(
+        string pubsubName, string topic, IEnumerable<BulkPublishEntry> entries, string? traceParent, CancellationToken cancellationToken)
+    {
+        var failed = new List<(string, string)>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                await PublishAsync(pubsubName, topic, entry.Data, entry.ContentType, entry.Metadata, traceParent, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failed.Add((entry.EntryId, ex.Message));
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>The store actors keep state and reminders in, or null when no component sets actorStateStore.</summary>

@@ -125,8 +125,7 @@ public sealed partial class SubscriptionManager(SidecarRuntime runtime) : IAsync
 
     private async Task<List<SubscriptionSpec>> DiscoverAsync(CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(runtime.AppBaseUri!, "/dapr/subscribe"));
-        AddAppToken(request);
+        using var request = runtime.AppRequest(HttpMethod.Get, "/dapr/subscribe");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(30));
         using var response = await runtime.AppClient.SendAsync(request, timeout.Token);
@@ -241,17 +240,14 @@ public sealed partial class SubscriptionManager(SidecarRuntime runtime) : IAsync
 
     private async Task<DeliveryOutcome> DeliverOnceAsync(string path, byte[] body, string contentType, JsonElement envelope, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(runtime.AppBaseUri!, path))
-        {
-            Content = new ByteArrayContent(body),
-        };
+        using var request = runtime.AppRequest(HttpMethod.Post, path);
+        request.Content = new ByteArrayContent(body);
         request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         if (envelope.ValueKind == JsonValueKind.Object && envelope.TryGetProperty("traceparent", out var traceParent) && traceParent.GetString() is { Length: > 0 } tp)
         {
             request.Headers.TryAddWithoutValidation("traceparent", tp);
         }
 
-        AddAppToken(request);
         try
         {
             using var response = await runtime.AppClient.SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken);
@@ -304,14 +300,6 @@ public sealed partial class SubscriptionManager(SidecarRuntime runtime) : IAsync
         catch (JsonException)
         {
             return DeliveryOutcome.Success;
-        }
-    }
-
-    private void AddAppToken(HttpRequestMessage request)
-    {
-        if (runtime.Options.AppApiToken is { Length: > 0 } token)
-        {
-            request.Headers.TryAddWithoutValidation("dapr-api-token", token);
         }
     }
 
