@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane.Client;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;

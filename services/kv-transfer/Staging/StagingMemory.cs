@@ -1,5 +1,5 @@
 using System.Globalization;
-using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
 
 namespace MoeDapr.KvTransfer.Staging;
 

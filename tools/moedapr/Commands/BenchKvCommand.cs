@@ -4,6 +4,9 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Client;
+using MoeDapr.KvTransfer.DataPlane.Server;
 
 namespace MoeDapr.Cli.Commands;
 

@@ -8,6 +8,8 @@ using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.Cli.Commands;
 

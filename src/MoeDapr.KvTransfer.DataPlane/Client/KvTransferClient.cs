@@ -1,19 +1,7 @@
 using System.Collections.Concurrent;
+using MoeDapr.Contracts.KvTransfer;
 
-namespace MoeDapr.Contracts.KvTransfer;
-
-/// <summary>Settings of a <see cref="KvTransferClient"/>.</summary>
-public sealed class KvTransferClientOptions
-{
-    /// <summary>This process's host identity; kv-transfer offers shared memory when it equals its own.</summary>
-    public string HostId { get; set; } = Environment.MachineName;
-
-    /// <summary>Who allocates (app id / instance), shown in kv-transfer's logs.</summary>
-    public string Requester { get; set; } = AppDomain.CurrentDomain.FriendlyName;
-
-    /// <summary>Set false to force the socket plane even on the same host.</summary>
-    public bool UseSharedMemory { get; set; } = true;
-}
+namespace MoeDapr.KvTransfer.DataPlane.Client;
 
 /// <summary>
 /// What prefill and decode use to move KV bytes: control calls through <see cref="IKvTransferControl"/>
@@ -80,7 +68,7 @@ public sealed class KvTransferClient(IKvTransferControl control, KvTransferClien
         var location = await control.RenewAsync(handle, new KvRenewRequest(options.UseSharedMemory ? options.HostId : null), cancellationToken).ConfigureAwait(false);
         if (location.State != KvAllocationState.Committed)
         {
-            throw new KvTransferException($"KV payload {handle} is {location.State}, not committed");
+            throw new KvTransferException(KvTransferErrorReason.NotCommitted, $"KV payload {handle} is {location.State}, not committed");
         }
 
         return location.Endpoint.Plane == KvDataPlane.SharedMemory
@@ -97,7 +85,7 @@ public sealed class KvTransferClient(IKvTransferControl control, KvTransferClien
 
     private KvSharedMemoryFile Map(KvDataPlaneEndpoint endpoint)
     {
-        var path = endpoint.SharedMemoryPath ?? throw new KvTransferException("kv-transfer chose shared memory but sent no file path");
+        var path = endpoint.SharedMemoryPath ?? throw new KvTransferException(KvTransferErrorReason.Protocol, "kv-transfer chose shared memory but sent no file path");
         var lazy = _mappings.GetOrAdd(path, p => new Lazy<KvSharedMemoryFile>(() =>
         {
             var mapping = KvSharedMemoryFile.Open(p);

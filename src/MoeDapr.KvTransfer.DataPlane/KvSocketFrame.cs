@@ -1,31 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 
-namespace MoeDapr.Contracts.KvTransfer;
-
-/// <summary>Operations of the socket data plane.</summary>
-public enum KvSocketOp : ushort
-{
-    /// <summary>Producer → kv-transfer: the payload bytes of an allocation.</summary>
-    Push = 1,
-
-    /// <summary>kv-transfer → consumer: the bytes of a committed allocation.</summary>
-    Pull = 2,
-}
-
-/// <summary>Outcome codes carried in a reply frame.</summary>
-public enum KvSocketStatus : ushort
-{
-    Ok = 0,
-    UnknownHandle = 1,
-    WrongState = 2,
-    LengthMismatch = 3,
-    ChecksumMismatch = 4,
-    Truncated = 5,
-    BadRequest = 6,
-    Busy = 7,
-}
+namespace MoeDapr.KvTransfer.DataPlane;
 
 /// <summary>
 /// One 40-byte little-endian frame of the socket plane (requests use magic "MDKT", replies "MDKR").
@@ -110,77 +86,5 @@ public readonly record struct KvSocketFrame(ushort Code, Guid Handle, long Lengt
         }
 
         return Read(buffer, magic);
-    }
-}
-
-/// <summary>Moves native bytes through a socket, hashing each piece while it is still in cache.</summary>
-public static class KvSocketStreaming
-{
-    /// <summary>Largest single send/receive; keeps one call's bytes within L2/L3 before they are hashed.</summary>
-    private const int IoChunk = 1024 * 1024;
-
-    /// <summary>Receives up to <paramref name="length"/> bytes into native memory; returns the count (short on EOF).</summary>
-    public static async ValueTask<long> ReceiveAsync(Socket socket, nint destination, long length, System.IO.Hashing.XxHash3 hasher, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        ArgumentNullException.ThrowIfNull(hasher);
-        long done = 0;
-        while (done < length)
-        {
-            var n = (int)Math.Min(IoChunk, length - done);
-            using var memory = NativeMemoryManager.Over(destination + (nint)done, n);
-            var got = await socket.ReceiveAsync(memory.Memory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            if (got == 0)
-            {
-                break;
-            }
-
-            hasher.Append(memory.GetSpan()[..got]);
-            done += got;
-        }
-
-        return done;
-    }
-
-    /// <summary>Sends <paramref name="length"/> bytes from native memory.</summary>
-    public static async ValueTask SendAsync(Socket socket, nint source, long length, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        long done = 0;
-        while (done < length)
-        {
-            var n = (int)Math.Min(IoChunk, length - done);
-            using var memory = NativeMemoryManager.Over(source + (nint)done, n);
-            done += await socket.SendAsync(memory.Memory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>Sets the socket options the data plane wants: no Nagle, large kernel buffers.</summary>
-    public static void Tune(Socket socket)
-    {
-        ArgumentNullException.ThrowIfNull(socket);
-        socket.NoDelay = true;
-        socket.SendBufferSize = 4 * 1024 * 1024;
-        socket.ReceiveBufferSize = 4 * 1024 * 1024;
-    }
-}
-
-/// <summary>A <see cref="Memory{T}"/> over native bytes, so async socket calls can target staging memory directly.</summary>
-public sealed unsafe class NativeMemoryManager(byte* pointer, int length) : MemoryManager<byte>
-{
-    public static NativeMemoryManager Over(nint address, int length) => new((byte*)address, length);
-
-    public override Span<byte> GetSpan() => new(pointer, length);
-
-    public override MemoryHandle Pin(int elementIndex = 0) => new(pointer + elementIndex);
-
-    public override void Unpin()
-    {
-        // Native memory never moves.
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        // The owner of the native memory frees it.
     }
 }

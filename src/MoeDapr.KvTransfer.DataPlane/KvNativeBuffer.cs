@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane;
 
 /// <summary>
 /// Page-aligned native memory (NativeMemory.AlignedAlloc), outside the GC heap so it never moves and can be

@@ -1,7 +1,8 @@
 using System.IO.Hashing;
 using System.Net.Sockets;
+using MoeDapr.Contracts.KvTransfer;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane.Client;
 
 /// <summary>Client side of the socket data plane: one connection per push or pull.</summary>
 public static class KvSocketClient
@@ -26,7 +27,7 @@ public static class KvSocketClient
 
     /// <summary>
     /// Pulls a committed allocation into <paramref name="destination"/> (at least <paramref name="capacity"/> bytes),
-    /// hashing as it arrives; throws <see cref="KvTransferIntegrityException"/> if the bytes are short or do not match.
+    /// hashing as it arrives; throws a <see cref="KvTransferException"/> with an integrity reason if the bytes are short or do not match.
     /// Returns the byte count and checksum.
     /// </summary>
     public static Task<(long Length, ulong Checksum)> PullAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken) =>
@@ -43,7 +44,7 @@ public static class KvSocketClient
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new KvTransferException($"{what} did not finish within {timeout.TotalSeconds:F0} s", e);
+            throw new KvTransferException(KvTransferErrorReason.Timeout, $"{what} did not finish within {timeout.TotalSeconds:F0} s", e);
         }
     }
 
@@ -52,10 +53,10 @@ public static class KvSocketClient
         using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Push, handle, length, checksum), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);
         var ready = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
-        ThrowIfNotOk(ready, handle, "push");
+        ThrowIfNotOk(ready, handle, KvSocketOp.Push);
         await KvSocketStreaming.SendAsync(socket, source, length, cancellationToken).ConfigureAwait(false);
         var done = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
-        ThrowIfNotOk(done, handle, "push");
+        ThrowIfNotOk(done, handle, KvSocketOp.Push);
     }
 
     private static async Task<(long Length, ulong Checksum)> PullCoreAsync(string host, int port, Guid handle, nint destination, long capacity, CancellationToken cancellationToken)
@@ -63,23 +64,23 @@ public static class KvSocketClient
         using var socket = await ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
         await KvSocketFrame.SendAsync(socket, new KvSocketFrame((ushort)KvSocketOp.Pull, handle, 0, 0), KvSocketFrame.RequestMagic, cancellationToken).ConfigureAwait(false);
         var reply = await ReceiveReplyAsync(socket, cancellationToken).ConfigureAwait(false);
-        ThrowIfNotOk(reply, handle, "pull");
+        ThrowIfNotOk(reply, handle, KvSocketOp.Pull);
         if (reply.Length > capacity)
         {
-            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} announced {reply.Length} bytes, more than the {capacity} expected");
+            throw new KvTransferException(KvTransferErrorReason.LengthMismatch, $"pull of {KvHandle.Format(handle)} announced {reply.Length} bytes, more than the {capacity} expected");
         }
 
         var hasher = new XxHash3();
         var received = await KvSocketStreaming.ReceiveAsync(socket, destination, reply.Length, hasher, cancellationToken).ConfigureAwait(false);
         if (received != reply.Length)
         {
-            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} was truncated: {received} of {reply.Length} bytes");
+            throw new KvTransferException(KvTransferErrorReason.LengthMismatch, $"pull of {KvHandle.Format(handle)} was truncated: {received} of {reply.Length} bytes");
         }
 
         var checksum = hasher.GetCurrentHashAsUInt64();
         if (checksum != reply.Checksum)
         {
-            throw new KvTransferIntegrityException($"pull of {KvHandle.Format(handle)} failed its checksum ({KvChecksum.ToHex(checksum)} != {KvChecksum.ToHex(reply.Checksum)})");
+            throw new KvTransferException(KvTransferErrorReason.ChecksumMismatch, $"pull of {KvHandle.Format(handle)} failed its checksum ({KvChecksum.ToHex(checksum)} != {KvChecksum.ToHex(reply.Checksum)})");
         }
 
         return (received, checksum);
@@ -103,18 +104,25 @@ public static class KvSocketClient
 
     private static async Task<KvSocketFrame> ReceiveReplyAsync(Socket socket, CancellationToken cancellationToken) =>
         await KvSocketFrame.ReceiveAsync(socket, KvSocketFrame.ReplyMagic, cancellationToken).ConfigureAwait(false)
-        ?? throw new KvTransferException("kv-transfer closed the data-plane connection without a reply");
+        ?? throw new KvTransferException(KvTransferErrorReason.Protocol, "kv-transfer closed the data-plane connection without a reply");
 
-    private static void ThrowIfNotOk(KvSocketFrame reply, Guid handle, string operation)
+    private static void ThrowIfNotOk(KvSocketFrame reply, Guid handle, KvSocketOp operation)
     {
-        switch (reply.Status)
+        if (reply.Status != KvSocketStatus.Ok)
         {
-            case KvSocketStatus.Ok:
-                return;
-            case KvSocketStatus.ChecksumMismatch or KvSocketStatus.Truncated:
-                throw new KvTransferIntegrityException($"{operation} of {KvHandle.Format(handle)} rejected by kv-transfer: {reply.Status}");
-            default:
-                throw new KvTransferException($"{operation} of {KvHandle.Format(handle)} rejected by kv-transfer: {reply.Status}");
+            throw new KvTransferException(ReasonFor(reply.Status, operation), $"{(operation == KvSocketOp.Pull ? "pull" : "push")} of {KvHandle.Format(handle)} rejected by kv-transfer: {reply.Status}");
         }
     }
+
+    /// <summary>The reason behind a reply status; a wrong state means "not committed" to a reader, "not writable" to a writer.</summary>
+    public static KvTransferErrorReason ReasonFor(KvSocketStatus status, KvSocketOp operation) => status switch
+    {
+        KvSocketStatus.UnknownHandle => KvTransferErrorReason.NotFound,
+        KvSocketStatus.WrongState => operation == KvSocketOp.Pull ? KvTransferErrorReason.NotCommitted : KvTransferErrorReason.WrongState,
+        KvSocketStatus.LengthMismatch or KvSocketStatus.Truncated => KvTransferErrorReason.LengthMismatch,
+        KvSocketStatus.ChecksumMismatch => KvTransferErrorReason.ChecksumMismatch,
+        KvSocketStatus.BadRequest => KvTransferErrorReason.InvalidRequest,
+        KvSocketStatus.Busy => KvTransferErrorReason.Busy,
+        _ => KvTransferErrorReason.Unknown,
+    };
 }

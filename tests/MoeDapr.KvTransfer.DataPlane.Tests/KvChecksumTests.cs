@@ -1,7 +1,6 @@
 using System.IO.Hashing;
-using MoeDapr.Contracts.KvTransfer;
 
-namespace MoeDapr.KvTransfer.Tests;
+namespace MoeDapr.KvTransfer.DataPlane.Tests;
 
 public sealed class KvChecksumTests
 {

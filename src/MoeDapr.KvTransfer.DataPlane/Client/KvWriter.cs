@@ -1,6 +1,7 @@
 using System.IO.Hashing;
+using MoeDapr.Contracts.KvTransfer;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane.Client;
 
 /// <summary>
 /// The producer's side of one allocation: <see cref="Length"/> bytes at <see cref="Address"/>, which is
@@ -95,7 +96,7 @@ public sealed class KvWriter : IAsyncDisposable
             var endpoint = Allocation.Endpoint;
             if (!KvHandle.TryParse(Handle, out var handle))
             {
-                throw new KvTransferException($"kv-transfer sent a malformed handle '{Handle}'");
+                throw new KvTransferException(KvTransferErrorReason.Protocol, $"kv-transfer sent a malformed handle '{Handle}'");
             }
 
             await KvSocketClient.PushAsync(endpoint.SocketHost, endpoint.SocketPort, handle, _address, written, checksum, cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,7 @@
 using System.IO.Hashing;
+using MoeDapr.Contracts.KvTransfer;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane.Client;
 
 /// <summary>
 /// The consumer's side of a committed payload: <see cref="Length"/> bytes at <see cref="Address"/> — kv-transfer's
@@ -24,13 +25,13 @@ public sealed class KvReader : IAsyncDisposable
         _verified = verified;
         if (!KvChecksum.TryParseHex(location.Checksum, out _checksum))
         {
-            throw new KvTransferException($"kv-transfer sent no valid checksum for {location.Handle}");
+            throw new KvTransferException(KvTransferErrorReason.Protocol, $"kv-transfer sent no valid checksum for {location.Handle}");
         }
 
         Header = KvPayloadHeader.Read(new ReadOnlySpan<byte>((byte*)address, (int)Math.Min(Length, KvPayloadHeader.Size)));
         if (Header.PayloadBytes > Length)
         {
-            throw new KvTransferIntegrityException($"KV payload {location.Handle} holds {Length} bytes but its header needs {Header.PayloadBytes}");
+            throw new KvTransferException(KvTransferErrorReason.LengthMismatch, $"KV payload {location.Handle} holds {Length} bytes but its header needs {Header.PayloadBytes}");
         }
     }
 
@@ -58,7 +59,7 @@ public sealed class KvReader : IAsyncDisposable
         return new ReadOnlySpan<byte>((byte*)_address + offset, length);
     }
 
-    /// <summary>Re-hashes the payload; throws <see cref="KvTransferIntegrityException"/> if it is not what was committed.</summary>
+    /// <summary>Re-hashes the payload; throws a <see cref="KvTransferException"/> (<see cref="KvTransferErrorReason.ChecksumMismatch"/>) if it is not what was committed.</summary>
     public void Verify()
     {
         if (_verified)
@@ -69,7 +70,7 @@ public sealed class KvReader : IAsyncDisposable
         var actual = KvChecksum.Compute(_address, Length);
         if (actual != _checksum)
         {
-            throw new KvTransferIntegrityException($"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");
+            throw new KvTransferException(KvTransferErrorReason.ChecksumMismatch, $"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");
         }
 
         _verified = true;
@@ -90,7 +91,7 @@ public sealed class KvReader : IAsyncDisposable
         var actual = hasher.GetCurrentHashAsUInt64();
         if (actual != _checksum)
         {
-            throw new KvTransferIntegrityException($"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");
+            throw new KvTransferException(KvTransferErrorReason.ChecksumMismatch, $"KV payload {Handle} failed its checksum on read ({KvChecksum.ToHex(actual)} != {KvChecksum.ToHex(_checksum)})");
         }
 
         _verified = true;
@@ -125,7 +126,7 @@ public sealed class KvReader : IAsyncDisposable
     {
         if (!KvHandle.TryParse(location.Handle, out var handle))
         {
-            throw new KvTransferException($"malformed handle '{location.Handle}'");
+            throw new KvTransferException(KvTransferErrorReason.Protocol, $"malformed handle '{location.Handle}'");
         }
 
         var buffer = client.RentBuffer(location.SizeBytes);
@@ -135,7 +136,7 @@ public sealed class KvReader : IAsyncDisposable
             var (length, checksum) = await KvSocketClient.PullAsync(location.Endpoint.SocketHost, location.Endpoint.SocketPort, handle, buffer.Address, buffer.Length, cancellationToken).ConfigureAwait(false);
             if (length != location.SizeBytes || KvChecksum.ToHex(checksum) != location.Checksum)
             {
-                throw new KvTransferIntegrityException($"pull of {location.Handle} does not match its committed size and checksum");
+                throw new KvTransferException(length == location.SizeBytes ? KvTransferErrorReason.ChecksumMismatch : KvTransferErrorReason.LengthMismatch, $"pull of {location.Handle} does not match its committed size and checksum");
             }
 
             return new KvReader(client, location, buffer.Address, buffer, verified: true);

@@ -1,4 +1,6 @@
-namespace MoeDapr.Contracts.KvTransfer;
+using MoeDapr.Contracts.KvTransfer;
+
+namespace MoeDapr.KvTransfer.DataPlane.Client;
 
 /// <summary>The control API of kv-transfer (allocate, commit, locate, renew, release); transport-agnostic.</summary>
 public interface IKvTransferControl

@@ -1,6 +1,6 @@
 using System.IO.MemoryMappedFiles;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane;
 
 /// <summary>
 /// One whole file under /dev/shm (or a temp-dir fallback) mapped read-write into this process.

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.Intrinsics.X86;
 
-namespace MoeDapr.Contracts.KvTransfer;
+namespace MoeDapr.KvTransfer.DataPlane;
 
 /// <summary>
 /// The checksum every KV transfer carries: XXH3-64 (seed 0) over the whole payload, header included,
