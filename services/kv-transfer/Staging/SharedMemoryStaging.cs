@@ -3,22 +3,6 @@ using MoeDapr.KvTransfer.DataPlane;
 
 namespace MoeDapr.KvTransfer.Staging;
 
-/// <summary>
-/// The one block of memory all staging ranges are carved from. CPU builds use a /dev/shm file (shared with
-/// same-host peers) or private AlignedAlloc memory. A CUDA build would register this block as pinned host
-/// memory (cudaHostRegister) so that engine GPU↔host copies into it run asynchronously: that is the seam,
-/// and the only place that would change.
-/// </summary>
-public interface IStagingMemory : IDisposable
-{
-    /// <summary>Path peers map, or null when the memory is private (socket plane only).</summary>
-    string? SharedMemoryPath { get; }
-
-    long Capacity { get; }
-
-    nint BaseAddress { get; }
-}
-
 /// <summary>Staging in a file under /dev/shm, created (space reserved) at start and deleted at stop.</summary>
 public sealed class SharedMemoryStaging : IStagingMemory
 {
@@ -84,18 +68,4 @@ public sealed class SharedMemoryStaging : IStagingMemory
     }
 
     public void Dispose() => _file.Dispose();
-}
-
-/// <summary>Private page-aligned native staging (no shared-memory plane).</summary>
-public sealed class NativeStaging(long capacity) : IStagingMemory
-{
-    private readonly KvNativeBuffer _buffer = new(capacity);
-
-    public string? SharedMemoryPath => null;
-
-    public long Capacity => _buffer.Length;
-
-    public nint BaseAddress => _buffer.Address;
-
-    public void Dispose() => _buffer.Dispose();
 }
