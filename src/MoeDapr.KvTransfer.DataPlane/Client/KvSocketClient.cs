@@ -115,7 +115,7 @@ public static class KvSocketClient
     }
 
     /// <summary>The reason behind a reply status; a wrong state means "not committed" to a reader, "not writable" to a writer.</summary>
-    public static KvTransferErrorReason ReasonFor(KvSocketStatus status, KvSocketOp operation) => status switch
+    private static KvTransferErrorReason ReasonFor(KvSocketStatus status, KvSocketOp operation) => status switch
     {
         KvSocketStatus.UnknownHandle => KvTransferErrorReason.NotFound,
         KvSocketStatus.WrongState => operation == KvSocketOp.Pull ? KvTransferErrorReason.NotCommitted : KvTransferErrorReason.WrongState,

@@ -116,7 +116,7 @@ public sealed class KvTransferHttpControl(HttpClient http) : IKvTransferControl
     }
 
     /// <summary>The reason a status implies when the answer names none (an older kv-transfer, or a proxy in between).</summary>
-    public static KvTransferErrorReason ReasonFor(HttpStatusCode status) => status switch
+    private static KvTransferErrorReason ReasonFor(HttpStatusCode status) => status switch
     {
         HttpStatusCode.BadRequest => KvTransferErrorReason.InvalidRequest,
         HttpStatusCode.NotFound or HttpStatusCode.Gone => KvTransferErrorReason.NotFound,
