@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
+using MoeDapr.KvTransfer.DataPlane.Client;
 using MoeDapr.Model;
 
 namespace MoeDapr.Decode;
@@ -153,7 +154,7 @@ public sealed class DecodeWorker(
                 metrics.KvBytesImported.WithLabels(reader.Plane == KvDataPlane.SharedMemory ? "shared_memory" : "socket").Inc(reader.Length);
                 return (kv, null);
             }
-            catch (KvTransferIntegrityException e)
+            catch (KvTransferException e) when (e.IsIntegrityFailure)
             {
                 // Never use a corrupted payload; free it so its blocks do not wait for the lease.
                 Log.KvCorrupted(logger, request.RequestId, handle, e.Message);
@@ -162,8 +163,7 @@ public sealed class DecodeWorker(
                 await emit(DecodeStreamEvent.ForError(WorkerError.Internal, $"KV payload {handle} is corrupted: {e.Message}"));
                 return (null, "kv_corrupted");
             }
-            catch (KvTransferException e) when (e.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone
-                || e.Message.Contains("not committed", StringComparison.Ordinal))
+            catch (KvTransferException e) when (e.Reason is KvTransferErrorReason.NotFound or KvTransferErrorReason.NotCommitted)
             {
                 await emit(DecodeStreamEvent.ForError(WorkerError.KvNotFound, $"KV payload {handle}: {e.Message}"));
                 return (null, WorkerError.KvNotFound);

@@ -1,35 +1,18 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Server;
 using MoeDapr.KvTransfer.Staging;
 
 namespace MoeDapr.KvTransfer;
-
-/// <summary>Why a control call could not be served.</summary>
-public enum KvStoreError
-{
-    None,
-    NotFound,
-    WrongState,
-    CapacityExceeded,
-    TooManyLeases,
-    Rejected,
-}
-
-/// <summary>Outcome of a store operation: a value, or an error with a human-readable detail.</summary>
-public readonly record struct KvStoreResult<T>(T? Value, KvStoreError Error, string? Detail)
-{
-    public static KvStoreResult<T> Ok(T value) => new(value, KvStoreError.None, null);
-
-    public static KvStoreResult<T> Fail(KvStoreError error, string detail) => new(default, error, detail);
-}
 
 /// <summary>
 /// kv-transfer's state: allocations carved from one staging block, their leases, and the prefix index.
 /// Metadata changes happen under one lock; bytes are moved and hashed outside it, with the allocation
 /// pinned so a release or expiry during a transfer frees the range only when the transfer ends.
 /// </summary>
-public sealed class KvBlockStore : IKvSocketStore
+public sealed partial class KvBlockStore : IKvSocketStore
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<Guid, Allocation> _allocations = [];
@@ -103,14 +86,14 @@ public sealed class KvBlockStore : IKvSocketStore
             {
                 _metrics.Rejected("leases");
                 Log.AllocationRefused(_logger, request.SizeBytes, request.Requester, "too many leases");
-                return KvStoreResult<KvAllocateResponse>.Fail(KvStoreError.TooManyLeases, $"{_allocations.Count} leases are live (KvTransfer:MaxLeases = {_options.MaxLeases})");
+                return KvStoreResult<KvAllocateResponse>.Fail(KvTransferErrorReason.TooManyLeases, $"{_allocations.Count} leases are live (KvTransfer:MaxLeases = {_options.MaxLeases})");
             }
 
             if (!_allocator.TryAllocate(request.SizeBytes, out var offset, out var reserved))
             {
                 _metrics.Rejected("capacity");
                 Log.AllocationRefused(_logger, request.SizeBytes, request.Requester, "staging full");
-                return KvStoreResult<KvAllocateResponse>.Fail(KvStoreError.CapacityExceeded,
+                return KvStoreResult<KvAllocateResponse>.Fail(KvTransferErrorReason.Capacity,
                     $"no free staging range of {request.SizeBytes} bytes: {_allocator.BytesInUse} of {_allocator.Capacity} bytes in use, largest free range {_allocator.LargestFree}");
             }
 
@@ -141,12 +124,12 @@ public sealed class KvBlockStore : IKvSocketStore
         {
             if (!_allocations.TryGetValue(handle, out allocation!))
             {
-                return KvStoreResult<KvCommitResponse>.Fail(KvStoreError.NotFound, $"no allocation {KvHandle.Format(handle)} (released, expired or never made)");
+                return KvStoreResult<KvCommitResponse>.Fail(KvTransferErrorReason.NotFound, $"no allocation {KvHandle.Format(handle)} (released, expired or never made)");
             }
 
             if (allocation.State != KvAllocationState.Allocated || allocation.Busy)
             {
-                return KvStoreResult<KvCommitResponse>.Fail(KvStoreError.WrongState, $"allocation {allocation.Handle} is {allocation.State}{(allocation.Busy ? " with a transfer in flight" : string.Empty)}");
+                return KvStoreResult<KvCommitResponse>.Fail(KvTransferErrorReason.WrongState, $"allocation {allocation.Handle} is {allocation.State}{(allocation.Busy ? " with a transfer in flight" : string.Empty)}");
             }
 
             allocation.Busy = true;
@@ -155,36 +138,9 @@ public sealed class KvBlockStore : IKvSocketStore
 
         string? reason = null;
         string? detail = null;
-        var started = _time.GetTimestamp();
         try
         {
-            if (bytesWritten != allocation.Size)
-            {
-                (reason, detail) = ("truncated", $"{bytesWritten} bytes written, {allocation.Size} allocated");
-            }
-            else if (allocation.PushedChecksum is { } pushed)
-            {
-                if (pushed != checksum)
-                {
-                    (reason, detail) = ("checksum", $"pushed bytes hash to {KvChecksum.ToHex(pushed)}, commit says {KvChecksum.ToHex(checksum)}");
-                }
-            }
-            else if (_options.VerifySharedMemoryCommits)
-            {
-                var actual = KvChecksum.Compute(allocation.Address, allocation.Size);
-                if (actual != checksum)
-                {
-                    (reason, detail) = ("checksum", $"staged bytes hash to {KvChecksum.ToHex(actual)}, commit says {KvChecksum.ToHex(checksum)}");
-                }
-
-                _metrics.Transferred("shm", "in", allocation.Size, _time.GetElapsedTime(started), "commit");
-            }
-
-            if (reason is null && allocation.Request.Layout is { } layout)
-            {
-                detail = CheckHeader(allocation, layout);
-                reason = detail is null ? null : "header";
-            }
+            (reason, detail) = CheckPayload(allocation, bytesWritten, checksum);
         }
         finally
         {
@@ -211,12 +167,12 @@ public sealed class KvBlockStore : IKvSocketStore
         {
             _metrics.Failed(reason);
             Log.TransferRejected(_logger, allocation.Handle, reason, detail!);
-            return KvStoreResult<KvCommitResponse>.Fail(KvStoreError.Rejected, $"{reason}: {detail}");
+            return KvStoreResult<KvCommitResponse>.Fail(RejectionReason(reason), $"{reason}: {detail}");
         }
 
         if (allocation.Removed)
         {
-            return KvStoreResult<KvCommitResponse>.Fail(KvStoreError.NotFound, $"allocation {allocation.Handle} was released during its commit");
+            return KvStoreResult<KvCommitResponse>.Fail(KvTransferErrorReason.NotFound, $"allocation {allocation.Handle} was released during its commit");
         }
 
         Log.Committed(_logger, allocation.Handle, allocation.Size, allocation.Hashes.Count);
@@ -318,138 +274,6 @@ public sealed class KvBlockStore : IKvSocketStore
         return expired.Count;
     }
 
-    public KvSocketStatus BeginPush(Guid handle, long length, out KvStagingRange target)
-    {
-        target = default;
-        lock (_lock)
-        {
-            if (!_allocations.TryGetValue(handle, out var allocation))
-            {
-                return KvSocketStatus.UnknownHandle;
-            }
-
-            if (allocation.State != KvAllocationState.Allocated || allocation.Busy)
-            {
-                return KvSocketStatus.WrongState;
-            }
-
-            if (length != allocation.Size)
-            {
-                return KvSocketStatus.LengthMismatch;
-            }
-
-            allocation.Busy = true;
-            allocation.Pins++;
-            target = new KvStagingRange(allocation.Address, allocation.Size);
-            return KvSocketStatus.Ok;
-        }
-    }
-
-    public KvSocketStatus EndPush(Guid handle, long received, ulong checksum, ulong declaredChecksum, TimeSpan elapsed)
-    {
-        Allocation? allocation;
-        string? reason = null;
-        lock (_lock)
-        {
-            allocation = FindPinned(handle);
-            if (allocation is null)
-            {
-                return KvSocketStatus.UnknownHandle;
-            }
-
-            allocation.Busy = false;
-            if (received != allocation.Size)
-            {
-                reason = "truncated";
-            }
-            else if (checksum != declaredChecksum)
-            {
-                reason = "checksum";
-            }
-            else
-            {
-                allocation.PushedChecksum = checksum;
-            }
-
-            if (reason is not null)
-            {
-                allocation.State = KvAllocationState.Failed;
-            }
-
-            Unpin(allocation);
-        }
-
-        if (reason is not null)
-        {
-            _metrics.Failed(reason);
-            Log.TransferRejected(_logger, allocation.Handle, reason, $"socket push delivered {Math.Max(0, received)} of {allocation.Size} bytes hashing to {KvChecksum.ToHex(checksum)}, sender declared {KvChecksum.ToHex(declaredChecksum)}");
-            return reason == "truncated" ? KvSocketStatus.Truncated : KvSocketStatus.ChecksumMismatch;
-        }
-
-        _metrics.Transferred("socket", "in", received, elapsed, "push");
-        return KvSocketStatus.Ok;
-    }
-
-    public KvSocketStatus BeginPull(Guid handle, out KvStagingRange source, out ulong checksum)
-    {
-        source = default;
-        checksum = 0;
-        lock (_lock)
-        {
-            if (!_allocations.TryGetValue(handle, out var allocation))
-            {
-                return KvSocketStatus.UnknownHandle;
-            }
-
-            if (allocation.State != KvAllocationState.Committed)
-            {
-                return KvSocketStatus.WrongState;
-            }
-
-            allocation.Pins++;
-            source = new KvStagingRange(allocation.Address, allocation.Size);
-            checksum = allocation.Checksum;
-            return KvSocketStatus.Ok;
-        }
-    }
-
-    public void EndPull(Guid handle, long sent, TimeSpan elapsed)
-    {
-        lock (_lock)
-        {
-            if (FindPinned(handle) is { } allocation)
-            {
-                Unpin(allocation);
-            }
-        }
-
-        if (sent > 0)
-        {
-            _metrics.Transferred("socket", "out", sent, elapsed, "pull");
-        }
-    }
-
-    private static string? CheckHeader(Allocation allocation, KvBlockLayout layout)
-    {
-        if (allocation.Size < KvPayloadHeader.Size)
-        {
-            return $"payload of {allocation.Size} bytes is shorter than its header";
-        }
-
-        try
-        {
-            unsafe
-            {
-                var header = KvPayloadHeader.Read(new ReadOnlySpan<byte>((byte*)allocation.Address, KvPayloadHeader.Size));
-                return header == layout.ToHeader() ? null : $"payload header {header} does not match the allocated layout {layout}";
-            }
-        }
-        catch (InvalidDataException e)
-        {
-            return e.Message;
-        }
-    }
-
     private KvLocation LocationOf(Allocation allocation, string? requesterHost) =>
         new(allocation.Handle,
             allocation.State,
@@ -509,41 +333,4 @@ public sealed class KvBlockStore : IKvSocketStore
     }
 
     private void PublishGauges() => _metrics.Staging(_allocator.BytesInUse, _allocator.Capacity, _allocations.Count);
-
-    private sealed class Allocation(Guid id, long offset, long reserved, KvAllocateRequest request)
-    {
-        public Guid Id { get; } = id;
-
-        public string Handle { get; } = KvHandle.Format(id);
-
-        public long Offset { get; } = offset;
-
-        public long Reserved { get; } = reserved;
-
-        public long Size => Request.SizeBytes;
-
-        public KvAllocateRequest Request { get; } = request;
-
-        public IReadOnlyList<string> Hashes => Request.PrefixBlockHashes ?? [];
-
-        public KvAllocationState State { get; set; } = KvAllocationState.Allocated;
-
-        public ulong Checksum { get; set; }
-
-        public ulong? PushedChecksum { get; set; }
-
-        public DateTimeOffset ExpiresAt { get; set; }
-
-        /// <summary>Transfers or commit checks currently touching the bytes.</summary>
-        public int Pins { get; set; }
-
-        /// <summary>A push or commit is in flight; a second one is refused.</summary>
-        public bool Busy { get; set; }
-
-        /// <summary>Released or expired; the range is freed once <see cref="Pins"/> reaches zero.</summary>
-        public bool Removed { get; set; }
-
-        /// <summary>Start of the staged bytes in this process.</summary>
-        public nint Address { get; init; }
-    }
 }

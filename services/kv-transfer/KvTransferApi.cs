@@ -1,9 +1,13 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
 
 namespace MoeDapr.KvTransfer;
 
-/// <summary>The control API (reached through Dapr invocation: <c>/v1.0/invoke/kv-transfer/method/kv/...</c>).</summary>
+/// <summary>
+/// The control API (reached through Dapr invocation: <c>/v1.0/invoke/kv-transfer/method/kv/...</c>). Every refusal is
+/// ProblemDetails with its <see cref="KvTransferErrorReason"/> in <see cref="KvTransferRoutes.ReasonMember"/>.
+/// </summary>
 public static class KvTransferApi
 {
     /// <summary>Largest payload one allocation may describe (the JSON size field is a long, but sanity matters).</summary>
@@ -26,15 +30,15 @@ public static class KvTransferApi
         var errors = ValidateAllocate(request);
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid KV allocation request");
+            return Invalid(errors, "Invalid KV allocation request");
         }
 
         var result = store.Allocate(request);
         return result.Error switch
         {
-            KvStoreError.None => TypedResults.Created($"/kv/allocations/{result.Value!.Handle}", result.Value),
-            KvStoreError.CapacityExceeded => TypedResults.Problem(result.Detail, statusCode: StatusCodes.Status507InsufficientStorage, title: "KV staging capacity exhausted"),
-            _ => TypedResults.Problem(result.Detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many live KV leases"),
+            null => TypedResults.Created($"/kv/allocations/{result.Value!.Handle}", result.Value),
+            KvTransferErrorReason.Capacity => Refused(result, StatusCodes.Status507InsufficientStorage, "KV staging capacity exhausted"),
+            _ => Refused(result, StatusCodes.Status429TooManyRequests, "Too many live KV leases"),
         };
     }
 
@@ -58,16 +62,16 @@ public static class KvTransferApi
 
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid KV commit request");
+            return Invalid(errors, "Invalid KV commit request");
         }
 
         var result = store.Commit(id, request.BytesWritten, checksum);
         return result.Error switch
         {
-            KvStoreError.None => TypedResults.Ok(result.Value!),
-            KvStoreError.NotFound => TypedResults.Problem(result.Detail, statusCode: StatusCodes.Status404NotFound, title: "Unknown KV handle"),
-            KvStoreError.WrongState => TypedResults.Problem(result.Detail, statusCode: StatusCodes.Status409Conflict, title: "KV allocation cannot be committed"),
-            _ => TypedResults.Problem(result.Detail, statusCode: StatusCodes.Status422UnprocessableEntity, title: "KV payload rejected"),
+            null => TypedResults.Ok(result.Value!),
+            KvTransferErrorReason.NotFound => Refused(result, StatusCodes.Status404NotFound, "Unknown KV handle"),
+            KvTransferErrorReason.WrongState => Refused(result, StatusCodes.Status409Conflict, "KV allocation cannot be committed"),
+            _ => Refused(result, StatusCodes.Status422UnprocessableEntity, "KV payload rejected"),
         };
     }
 
@@ -91,7 +95,7 @@ public static class KvTransferApi
         var errors = new Dictionary<string, string[]>();
         ValidateHashes(request.PrefixBlockHashes, required: true, errors);
         return errors.Count > 0
-            ? TypedResults.ValidationProblem(errors, title: "Invalid prefix locate request")
+            ? Invalid(errors, "Invalid prefix locate request")
             : TypedResults.Ok(store.LocatePrefix(request.PrefixBlockHashes));
     }
 
@@ -161,8 +165,20 @@ public static class KvTransferApi
     }
 
     private static ValidationProblem InvalidHandle() =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["handle"] = ["must be 32 hex digits"] }, title: "Invalid KV handle");
+        Invalid(new Dictionary<string, string[]> { ["handle"] = ["must be 32 hex digits"] }, "Invalid KV handle");
 
     private static ProblemHttpResult UnknownHandle(string handle) =>
-        TypedResults.Problem($"no allocation {handle} (released, expired or never made)", statusCode: StatusCodes.Status404NotFound, title: "Unknown KV handle");
+        Problem(KvTransferErrorReason.NotFound, $"no allocation {handle} (released, expired or never made)", StatusCodes.Status404NotFound, "Unknown KV handle");
+
+    private static ValidationProblem Invalid(Dictionary<string, string[]> errors, string title) =>
+        TypedResults.ValidationProblem(errors, title: title, extensions: Reason(KvTransferErrorReason.InvalidRequest));
+
+    private static ProblemHttpResult Refused<T>(KvStoreResult<T> result, int status, string title) =>
+        Problem(result.Error!.Value, result.Detail, status, title);
+
+    private static ProblemHttpResult Problem(KvTransferErrorReason reason, string? detail, int status, string title) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, extensions: Reason(reason));
+
+    private static Dictionary<string, object?> Reason(KvTransferErrorReason reason) =>
+        new(StringComparer.Ordinal) { [KvTransferRoutes.ReasonMember] = reason.ToString() };
 }

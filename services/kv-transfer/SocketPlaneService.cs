@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane.Server;
 
 namespace MoeDapr.KvTransfer;
 

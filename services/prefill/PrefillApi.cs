@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.Prefill;
 

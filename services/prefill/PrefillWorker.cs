@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
+using MoeDapr.KvTransfer.DataPlane.Client;
 using MoeDapr.Model;
 
 namespace MoeDapr.Prefill;

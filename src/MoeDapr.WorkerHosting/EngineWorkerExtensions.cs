@@ -5,9 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using MoeDapr.Contracts;
-using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.WorkerHosting;
 
@@ -18,7 +17,8 @@ public static class EngineWorkerExtensions
     /// Binds <typeparamref name="TOptions"/> from <c>Worker</c> and <c>Model</c> (and <c>APP_ID</c> when
     /// <c>Worker:AppId</c> is not set), validated at start by <typeparamref name="TValidator"/>; the engine settings
     /// from <c>Engine</c>; the <see cref="EngineHost"/> (hosted, and the readiness check "model"); and a
-    /// <see cref="KvTransferClient"/> for kv-transfer's control API at <c>Worker:KvTransferUrl</c> or through the sidecar.
+    /// <see cref="KvTransferClient"/> (<see cref="KvTransferClientExtensions.AddKvTransferClient"/>) for kv-transfer's control API at
+    /// <c>Worker:KvTransferUrl</c> or through the sidecar.
     /// </summary>
     public static IHostApplicationBuilder AddEngineWorker<TOptions, TValidator>(this IHostApplicationBuilder builder)
         where TOptions : EngineWorkerOptions
@@ -47,17 +47,13 @@ public static class EngineWorkerExtensions
         services.TryAddSingleton(sp => new ModelLocation(sp.GetRequiredService<IOptions<TOptions>>().Value.ModelPath));
         services.TryAddSingleton<EngineHost>();
         services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
-        services.AddHttpClient(AppIds.KvTransfer, (sp, http) => http.BaseAddress = KvTransferControlUri(sp.GetRequiredService<IOptions<TOptions>>().Value, configuration));
-        services.TryAddSingleton(sp =>
+        services.AddKvTransferClient((client, sp) =>
         {
             var settings = sp.GetRequiredService<IOptions<TOptions>>().Value;
-            var http = sp.GetRequiredService<IHttpClientFactory>().CreateClient(AppIds.KvTransfer);
-            return new KvTransferClient(new KvTransferHttpControl(http), new KvTransferClientOptions
-            {
-                HostId = settings.HostId,
-                Requester = settings.AppId,
-                UseSharedMemory = settings.UseSharedMemory,
-            });
+            client.HostId = settings.HostId;
+            client.Requester = settings.AppId;
+            client.UseSharedMemory = settings.UseSharedMemory;
+            client.ControlUrl = settings.KvTransferUrl;
         });
         services.AddHealthChecks().AddCheck<EngineHost>("model", tags: ["ready"]);
         return builder;
@@ -86,19 +82,5 @@ public static class EngineWorkerExtensions
         }
 
         return options;
-    }
-
-    /// <summary><c>Worker:KvTransferUrl</c>, or kv-transfer's methods through the Dapr sidecar.</summary>
-    private static Uri KvTransferControlUri(EngineWorkerOptions options, IConfiguration configuration)
-    {
-        if (options.KvTransferUrl.Length > 0)
-        {
-            return new Uri(options.KvTransferUrl.TrimEnd('/') + "/");
-        }
-
-        var sidecar = configuration["DAPR_HTTP_ENDPOINT"] is { Length: > 0 } endpoint
-            ? endpoint.TrimEnd('/')
-            : $"http://127.0.0.1:{configuration["DAPR_HTTP_PORT"] ?? "3500"}";
-        return new Uri($"{sidecar}/v1.0/invoke/{AppIds.KvTransfer}/method/");
     }
 }

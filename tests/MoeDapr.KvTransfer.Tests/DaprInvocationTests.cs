@@ -4,8 +4,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.ServiceDefaults.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane.Client;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;
@@ -14,9 +15,11 @@ namespace MoeDapr.KvTransfer.Tests;
 public sealed class DaprInvocationTests : IAsyncLifetime
 {
     private readonly KvTransferFactory _factory = new();
+    private const string ApiToken = "sidecar-api-token";
+
     private readonly List<string> _invokedPaths = [];
+    private readonly List<string?> _presentedTokens = [];
     private WebApplication? _sidecar;
-    private string? _previousEndpoint;
 
     public async Task InitializeAsync()
     {
@@ -30,6 +33,7 @@ public sealed class DaprInvocationTests : IAsyncLifetime
             lock (_invokedPaths)
             {
                 _invokedPaths.Add($"{context.Request.Method} {appId} {path}");
+                _presentedTokens.Add(context.Request.Headers["dapr-api-token"].FirstOrDefault());
             }
 
             using var app = new HttpClient(appHandler, disposeHandler: false) { BaseAddress = new Uri("http://localhost/") };
@@ -46,13 +50,10 @@ public sealed class DaprInvocationTests : IAsyncLifetime
             await answer.Content.CopyToAsync(context.Response.Body, context.RequestAborted);
         });
         await _sidecar.StartAsync();
-        _previousEndpoint = Environment.GetEnvironmentVariable("DAPR_HTTP_ENDPOINT");
-        Environment.SetEnvironmentVariable("DAPR_HTTP_ENDPOINT", _sidecar.Urls.Single());
     }
 
     public async Task DisposeAsync()
     {
-        Environment.SetEnvironmentVariable("DAPR_HTTP_ENDPOINT", _previousEndpoint);
         if (_sidecar is not null)
         {
             await _sidecar.DisposeAsync();
@@ -64,12 +65,13 @@ public sealed class DaprInvocationTests : IAsyncLifetime
     [Fact]
     public async Task AddKvTransferClient_RoundTrip_GoesThroughTheSidecarInvokeRoute()
     {
+        // What a sidecar-hosted app sees: DAPR_HTTP_ENDPOINT and DAPR_API_TOKEN in its configuration.
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["KvTransferClient:HostId"] = KvTransferFactory.HostId })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["DAPR_HTTP_ENDPOINT"] = _sidecar!.Urls.Single(), ["DAPR_API_TOKEN"] = ApiToken })
             .Build();
         await using var services = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
-            .AddKvTransferClient()
+            .AddKvTransferClient((options, _) => options.HostId = KvTransferFactory.HostId)
             .BuildServiceProvider();
         var client = services.GetRequiredService<KvTransferClient>();
         var payload = Payload(SmallLayout, seed: 21);
@@ -87,5 +89,17 @@ public sealed class DaprInvocationTests : IAsyncLifetime
         Assert.Contains($"POST kv-transfer kv/allocations/{writer.Handle}/commit", _invokedPaths);
         Assert.Contains($"DELETE kv-transfer kv/allocations/{writer.Handle}", _invokedPaths);
         Assert.Equal(HttpStatusCode.NotFound, (await _factory.CreateClient().GetAsync("kv/allocations/" + writer.Handle)).StatusCode);
+        Assert.All(_presentedTokens, token => Assert.Equal(ApiToken, token));
+    }
+
+    [Fact]
+    public async Task AddKvTransferClient_EmptyHostId_IsRefusedWithTheSettingNamed()
+    {
+        await using var services = new ServiceCollection()
+            .AddKvTransferClient((options, _) => options.HostId = " ")
+            .BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<KvTransferClient>());
+        Assert.Contains("HostId", error.Message, StringComparison.Ordinal);
     }
 }

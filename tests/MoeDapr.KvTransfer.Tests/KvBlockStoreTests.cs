@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;
@@ -28,12 +29,12 @@ public sealed class KvBlockStoreTests
         var first = store.Allocate(Request(3L << 20));
         var second = store.Allocate(Request(2L << 20));
 
-        Assert.Equal(KvStoreError.None, first.Error);
-        Assert.Equal(KvStoreError.CapacityExceeded, second.Error);
+        Assert.Null(first.Error);
+        Assert.Equal(KvTransferErrorReason.Capacity, second.Error);
         Assert.Contains("no free staging range", second.Detail, StringComparison.Ordinal);
         Assert.True(store.BytesInUse <= store.Capacity);
         Assert.True(store.Release(Id(first)));
-        Assert.Equal(KvStoreError.None, store.Allocate(Request(4L << 20)).Error);
+        Assert.Null(store.Allocate(Request(4L << 20)).Error);
     }
 
     [Fact]
@@ -44,7 +45,7 @@ public sealed class KvBlockStoreTests
         store.Allocate(Request(10));
         store.Allocate(Request(10));
 
-        Assert.Equal(KvStoreError.TooManyLeases, store.Allocate(Request(10)).Error);
+        Assert.Equal(KvTransferErrorReason.TooManyLeases, store.Allocate(Request(10)).Error);
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public sealed class KvBlockStoreTests
 
         var commit = store.Commit(handle, payload.Length - 1, KvChecksum.Compute(payload));
 
-        Assert.Equal(KvStoreError.Rejected, commit.Error);
+        Assert.Equal(KvTransferErrorReason.LengthMismatch, commit.Error);
         Assert.StartsWith("truncated", commit.Detail, StringComparison.Ordinal);
         Assert.Equal(KvAllocationState.Failed, store.Locate(handle, null)!.State);
         Assert.Equal(KvSocketStatus.WrongState, store.BeginPull(handle, out _, out _));
@@ -108,7 +109,7 @@ public sealed class KvBlockStoreTests
 
         var commit = store.Commit(handle, payload.Length, KvChecksum.Compute(payload));
 
-        Assert.Equal(KvStoreError.Rejected, commit.Error);
+        Assert.Equal(KvTransferErrorReason.ChecksumMismatch, commit.Error);
         Assert.StartsWith("checksum", commit.Detail, StringComparison.Ordinal);
     }
 
@@ -124,7 +125,7 @@ public sealed class KvBlockStoreTests
 
         var commit = store.Commit(handle, payload.Length, KvChecksum.Compute(payload));
 
-        Assert.Equal(KvStoreError.Rejected, commit.Error);
+        Assert.Equal(KvTransferErrorReason.HeaderMismatch, commit.Error);
         Assert.StartsWith("header", commit.Detail, StringComparison.Ordinal);
     }
 
@@ -137,7 +138,7 @@ public sealed class KvBlockStoreTests
         Stage(store, handle, payload);
 
         Assert.Equal(0, store.LocatePrefix([Hash(1)]).MatchedBlocks); // not committed yet
-        Assert.Equal(KvStoreError.None, store.Commit(handle, payload.Length, KvChecksum.Compute(payload)).Error);
+        Assert.Null(store.Commit(handle, payload.Length, KvChecksum.Compute(payload)).Error);
         var found = store.LocatePrefix([Hash(1), Hash(2), Hash(3)]);
 
         Assert.Equal(2, found.MatchedBlocks);

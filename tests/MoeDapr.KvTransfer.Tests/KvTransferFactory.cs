@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.KvTransfer.Tests;
 
@@ -12,9 +13,14 @@ public sealed class KvTransferFactory : WebApplicationFactory<Program>
 {
     public const string HostId = "test-host";
 
-    public KvTransferFactory(long capacityBytes = 64L << 20, FakeTimeProvider? time = null, bool verifySharedMemoryCommits = false)
+    private readonly int? _maxLeases;
+    private readonly int? _socketMaxConnections;
+
+    public KvTransferFactory(long capacityBytes = 64L << 20, FakeTimeProvider? time = null, bool verifySharedMemoryCommits = false, int? maxLeases = null, int? socketMaxConnections = null)
     {
         CapacityBytes = capacityBytes;
+        _maxLeases = maxLeases;
+        _socketMaxConnections = socketMaxConnections;
         VerifySharedMemoryCommits = verifySharedMemoryCommits;
         Time = time;
         var root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
@@ -42,6 +48,15 @@ public sealed class KvTransferFactory : WebApplicationFactory<Program>
         builder.UseSetting("KvTransfer:SweepInterval", "00:00:01");
         builder.UseSetting("KvTransfer:SocketPort", "0");
         builder.UseSetting("KvTransfer:VerifySharedMemoryCommits", VerifySharedMemoryCommits ? "true" : "false");
+        if (_maxLeases is { } maxLeases)
+        {
+            builder.UseSetting("KvTransfer:MaxLeases", maxLeases.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (_socketMaxConnections is { } connections)
+        {
+            builder.UseSetting("KvTransfer:SocketMaxConnections", connections.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
         if (Time is not null)
         {
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));

@@ -1,16 +1,6 @@
 using System.Buffers.Binary;
-using System.Text.Json.Serialization;
 
 namespace MoeDapr.Contracts.KvTransfer;
-
-/// <summary>Element type of KV bytes.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<KvDtype>))]
-public enum KvDtype : ushort
-{
-    Float32 = 0,
-    Float16 = 1,
-    BFloat16 = 2,
-}
 
 /// <summary>
 /// The 64-byte little-endian header in front of a sequence's exported KV cache.

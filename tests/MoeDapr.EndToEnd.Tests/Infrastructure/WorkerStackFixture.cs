@@ -6,6 +6,7 @@ using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.KvTransfer.DataPlane.Client;
 using MoeDapr.Model;
 
 namespace MoeDapr.EndToEnd.Tests.Infrastructure;

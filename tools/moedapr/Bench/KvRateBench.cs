@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Threading.Channels;
 using MoeDapr.Cli.Statistics;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.Cli.Bench;
 

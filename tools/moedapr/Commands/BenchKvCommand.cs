@@ -5,6 +5,9 @@ using System.IO.Hashing;
 using System.Net;
 using MoeDapr.Cli.Statistics;
 using MoeDapr.Contracts.KvTransfer;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Client;
+using MoeDapr.KvTransfer.DataPlane.Server;
 
 namespace MoeDapr.Cli.Commands;
 

@@ -3,6 +3,8 @@ using MoeDapr.Cli.Bench;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
+using MoeDapr.KvTransfer.DataPlane;
+using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.Cli.Commands;
 
