@@ -29,7 +29,12 @@ public sealed partial class PrometheusScrapeTests(RouterStackFixture stack)
         var rules = Path.Combine(ServiceBinaries.Discover().RepositoryRoot!, "deploy", "prometheus", "rules", "moedapr.yml");
         var decode = stack.App(AppIds.Decode);
         var targets = Jobs.Select(job => new PrometheusScrapeTarget(job, Address(job == "router" ? stack.Router : stack.App(job))));
-        await using var prometheus = await PrometheusServer.StartAsync(targets, new PrometheusServerOptions { RuleFiles = [rules] });
+        await using var prometheus = await PrometheusServer.StartAsync(targets, new PrometheusServerOptions
+        {
+            RuleFiles = [rules],
+            // A 1 s scrape timeout turned a slow scrape on a busy 2-core host into `up == 0` and a pending WorkerDown.
+            ScrapeInterval = TimeSpan.FromSeconds(3),
+        });
         foreach (var job in Jobs)
         {
             await prometheus.WaitForTargetUpAsync(job, Deadline);
