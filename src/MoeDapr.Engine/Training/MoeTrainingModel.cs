@@ -6,9 +6,6 @@ using static TorchSharp.torch;
 
 namespace MoeDapr.Engine.Training;
 
-/// <summary>The logits of a training forward pass and each MoE layer's router logits (for the load-balancing loss).</summary>
-public sealed record TrainingForward(Tensor Logits, IReadOnlyList<Tensor> RouterLogits);
-
 /// <summary>
 /// A trainable MoE decoder (torch.nn modules, autograd) with exactly the tensors of the Hugging Face checkpoint of
 /// <see cref="ModelConfig"/>, so that what it learns saves into the layout the engine loads.

@@ -15,7 +15,7 @@ public sealed class ShippedModelGoldenTests
     private const int MaxTokens = 20;
 
     // Recorded from the shipped checkpoint; a change to the weights, the tokenizer or the engine's arithmetic shows here.
-    private const string Expected = "";
+    private const string Expected = " Behold, I will make thee a covenant with thee, and I will make thee a covenant with thee";
 
     [Fact]
     public async Task GreedyContinuation_ThroughTheServices_EqualsTheInProcessEngineAndTheRecordedText()
