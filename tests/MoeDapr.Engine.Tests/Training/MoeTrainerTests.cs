@@ -87,6 +87,37 @@ public sealed class MoeTrainerTests(TrainedTinyModel trained) : IClassFixture<Tr
     }
 
     [Fact]
+    public async Task Train_Mixtral_SavesACheckpointWhoseEngineLogitsEqualTheModule()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "moedapr-training-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            var prompt = TrainedTinyModel.Prompts[1];
+            float[]? expected = null;
+            var result = MoeTrainer.Train(trained.Options with { Family = ModelFamily.Mixtral, Steps = 4, EvalEvery = 100 }, dir, trained: model =>
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                using var noGrad = TorchSharp.torch.no_grad();
+                expected = model.forward(TorchSharp.torch.tensor(prompt.Select(t => (long)t).ToArray()).view(1, -1))[0, -1].data<float>().ToArray();
+            });
+            using var checkpoint = CheckpointLoader.Open(dir);
+            await using var engine = await InferenceEngine.CreateAsync(TinyModels.Options(), checkpoint.Config, checkpoint.Weights);
+
+            var actual = await engine.LogitsAsync(prompt);
+
+            Assert.Equal("mixtral", checkpoint.Config.ModelType);
+            // SentencePiece-style documents start with <s>, as the served prompts do.
+            Assert.Equal(checkpoint.Tokenizer.BosTokenId, checkpoint.Tokenizer.Encode("In the beginning")[0]);
+            Assert.True(EngineTestExtensions.MaxAbsDiff(expected!, actual) < 1e-4 * (1 + expected!.Max(Math.Abs)), $"max diff {EngineTestExtensions.MaxAbsDiff(expected!, actual)}");
+            Assert.Equal(4, result.Steps);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Train_SameSeed_IsDeterministic()
     {
         var dir = Path.Combine(Path.GetTempPath(), "moedapr-training-tests", Guid.NewGuid().ToString("N"));
