@@ -26,9 +26,22 @@ public static class GeneratedTokenizer
 
     /// <summary>Builds tokenizer.json and tokenizer_config.json for <paramref name="config"/>.</summary>
     public static TokenizerFiles Create(ModelConfig config, CancellationToken cancellationToken = default) =>
-        config.Family == ModelFamily.Mixtral ? CreateSentencePiece(config, cancellationToken) : CreateByteLevel(config, cancellationToken);
+        Create(config, new TrainingText(TrainingCorpus.English, Repeats: 4, AlwaysFiller: true), cancellationToken);
 
-    private static TokenizerFiles CreateByteLevel(ModelConfig config, CancellationToken cancellationToken)
+    /// <summary>
+    /// Builds the tokenizer files for <paramref name="config"/> with merges learned from <paramref name="corpus"/>
+    /// (filler sentences are added only when the corpus alone cannot fill the vocabulary).
+    /// </summary>
+    public static TokenizerFiles Create(ModelConfig config, string corpus, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(corpus);
+        return Create(config, new TrainingText(corpus, Repeats: 1, AlwaysFiller: false), cancellationToken);
+    }
+
+    private static TokenizerFiles Create(ModelConfig config, TrainingText text, CancellationToken cancellationToken) =>
+        config.Family == ModelFamily.Mixtral ? CreateSentencePiece(config, text, cancellationToken) : CreateByteLevel(config, text, cancellationToken);
+
+    private static TokenizerFiles CreateByteLevel(ModelConfig config, TrainingText text, CancellationToken cancellationToken)
     {
         var modelVocab = config.VocabSize - QwenSpecials.Length;
         if (modelVocab < 256)
@@ -45,7 +58,7 @@ public static class GeneratedTokenizer
         };
         var splitter = PreTokenizer.FromJson(preTokenizer, "generated tokenizer");
         var alphabet = Enumerable.Range(0, 256).Select(b => ByteLevelAlphabet.ToChar((byte)b).ToString()).ToArray();
-        var result = TrainToSize(text => splitter.Split(text, atTextStart: true), alphabet, modelVocab, cancellationToken);
+        var result = TrainToSize(t => splitter.Split(t, atTextStart: true), text, alphabet, modelVocab, cancellationToken);
 
         var added = new JsonArray();
         for (var i = 0; i < QwenSpecials.Length; i++)
@@ -81,7 +94,7 @@ public static class GeneratedTokenizer
         return new TokenizerFiles(tokenizer, tokenizerConfig);
     }
 
-    private static TokenizerFiles CreateSentencePiece(ModelConfig config, CancellationToken cancellationToken)
+    private static TokenizerFiles CreateSentencePiece(ModelConfig config, TrainingText text, CancellationToken cancellationToken)
     {
         var normalizer = new JsonObject
         {
@@ -97,7 +110,7 @@ public static class GeneratedTokenizer
             "generated tokenizer");
 
         var fixedTokens = LlamaSpecials.Concat(Enumerable.Range(0, 256).Select(b => BpeModel.ByteTokenName((byte)b))).ToList();
-        var characters = CharacterFrequencies(normalize.Normalize(TrainingCorpus.English.Replace('\n', ' ')));
+        var characters = CharacterFrequencies(normalize.Normalize(text.Text.Replace('\n', ' ')));
         var alphabet = fixedTokens.Concat(characters).ToArray();
         if (alphabet.Length > config.VocabSize)
         {
@@ -105,8 +118,8 @@ public static class GeneratedTokenizer
         }
 
         var result = TrainToSize(
-            text => text.Split('\n').SelectMany(line => splitter.Split(normalize.Normalize(line), atTextStart: true)),
-            alphabet, config.VocabSize, cancellationToken);
+            t => t.Split('\n').SelectMany(line => splitter.Split(normalize.Normalize(line), atTextStart: true)),
+            text, alphabet, config.VocabSize, cancellationToken);
 
         var added = new JsonArray();
         for (var i = 0; i < LlamaSpecials.Length; i++)
@@ -157,12 +170,12 @@ public static class GeneratedTokenizer
         return new TokenizerFiles(tokenizer, tokenizerConfig);
     }
 
-    /// <summary>Trains on the prose plus as much filler as it takes to reach <paramref name="targetTokens"/> (doubling until it does).</summary>
-    private static BpeTrainingResult TrainToSize(Func<string, IEnumerable<string>> split, IReadOnlyList<string> alphabet, int targetTokens,
+    /// <summary>Trains on the text plus as much filler as it takes to reach <paramref name="targetTokens"/> (doubling until it does).</summary>
+    private static BpeTrainingResult TrainToSize(Func<string, IEnumerable<string>> split, TrainingText text, IReadOnlyList<string> alphabet, int targetTokens,
         CancellationToken cancellationToken)
     {
         var needed = targetTokens - alphabet.Count;
-        var sentences = Math.Max(0, needed) / 2;
+        var sentences = text.AlwaysFiller ? Math.Max(0, needed) / 2 : 0;
         while (true)
         {
             var counts = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -175,9 +188,9 @@ public static class GeneratedTokenizer
             }
 
             // The prose counts several times so that real English words are learned before invented ones.
-            for (var i = 0; i < 4; i++)
+            for (var i = 0; i < text.Repeats; i++)
             {
-                Count(TrainingCorpus.English);
+                Count(text.Text);
             }
 
             if (sentences > 0)
@@ -194,6 +207,8 @@ public static class GeneratedTokenizer
             sentences = Math.Max(64, sentences * 2);
         }
     }
+
+    private sealed record TrainingText(string Text, int Repeats, bool AlwaysFiller);
 
     private static IEnumerable<string> CharacterFrequencies(string text) =>
         text.EnumerateRunes()

@@ -14,6 +14,7 @@ internal static class CommandCatalog
         yield return LoadtestCommand.Create();
         yield return EplbCommand.Create();
         yield return Bench();
+        yield return new Command("eval", "Measure model quality.") { EvalPerplexityCommand.Create() };
     }
 
     /// <summary><c>moedapr bench ...</c>: one subcommand per benchmark, each printing its figures.</summary>

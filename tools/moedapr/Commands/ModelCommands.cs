@@ -8,7 +8,7 @@ using Spectre.Console;
 
 namespace MoeDapr.Cli.Commands;
 
-/// <summary><c>moedapr model init | inspect</c>: generate and describe Hugging Face checkpoints.</summary>
+/// <summary><c>moedapr model init | inspect | train</c>: generate, describe and train Hugging Face checkpoints.</summary>
 internal static class ModelCommands
 {
     private const int UsageError = 2;
@@ -18,9 +18,10 @@ internal static class ModelCommands
 
     public static Command Create()
     {
-        var model = new Command("model", "Generate and describe Hugging Face MoE checkpoints.");
+        var model = new Command("model", "Generate, describe and train Hugging Face MoE checkpoints.");
         model.Subcommands.Add(Init());
         model.Subcommands.Add(Inspect());
+        model.Subcommands.Add(ModelTrainCommand.Create());
         return model;
     }
 

@@ -18,7 +18,10 @@ internal static class UpCommand
 
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Checkpoint folder to serve; without it a demo checkpoint with random weights is generated once and cached." };
+        var model = new Option<string?>("--model")
+        {
+            Description = $"Checkpoint folder to serve, or random:FAMILY[:PRESET] for random weights (e.g. random:qwen3_moe:demo); default: the trained demo model models/{DemoCheckpoint.TrainedName}.",
+        };
         var port = new Option<int>("--port") { Description = "Port of the OpenAI-compatible API (the router).", DefaultValueFactory = _ => 8080 };
         var prefill = new Option<int>("--prefill") { Description = "Prefill replicas.", DefaultValueFactory = _ => 1 };
         var decode = new Option<int>("--decode") { Description = "Decode replicas.", DefaultValueFactory = _ => 1 };
@@ -71,7 +74,25 @@ internal static class UpCommand
         string model;
         if (modelDir is null)
         {
-            model = DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
+            if (DemoCheckpoint.FindTrained() is { } trained)
+            {
+                model = trained;
+                Console.WriteLine($"Serving the trained demo model in {trained}.");
+            }
+            else
+            {
+                Console.WriteLine($"The trained demo model is not here (looked in {string.Join(", ", DemoCheckpoint.TrainedCandidates(AppContext.BaseDirectory))}).");
+                model = DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
+            }
+        }
+        else if (modelDir.StartsWith("random:", StringComparison.Ordinal))
+        {
+            if (DemoCheckpoint.EnsureRandomSpec(modelDir, "demo", Console.WriteLine, out var specError, cancellationToken) is not { } random)
+            {
+                return Usage(specError!);
+            }
+
+            model = random;
         }
         else
         {

@@ -4,10 +4,50 @@ using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Orchestration;
 
-/// <summary>The demo checkpoint (<c>model init --preset demo</c>, random weights) cached in <c>~/.cache/moedapr/demo-&lt;arch&gt;</c>.</summary>
+/// <summary>
+/// The demo checkpoints: the trained one shipped in <c>models/</c> (what <c>moedapr up</c> serves by default), and the
+/// random-weight one (<c>model init --preset demo</c>) cached in <c>~/.cache/moedapr/demo-&lt;arch&gt;</c>.
+/// </summary>
 public static class DemoCheckpoint
 {
     public const string Arch = "qwen3_moe";
+
+    /// <summary>Folder name of the trained demo model under <c>models/</c> (also the model name the API serves it under).</summary>
+    public const string TrainedName = "kjv-qwen3_moe";
+
+    /// <summary>Where the trained demo model is looked for: beside the CLI (an installed copy), then in the checkout the CLI runs from.</summary>
+    public static IReadOnlyList<string> TrainedCandidates(string baseDirectory)
+    {
+        var candidates = new List<string> { Path.Combine(baseDirectory, "models", TrainedName) };
+        if (ServiceBinaries.FindRepositoryRoot(baseDirectory) is { } root)
+        {
+            candidates.Add(Path.Combine(root, "models", TrainedName));
+        }
+
+        return candidates;
+    }
+
+    /// <summary>The first complete trained demo checkpoint of <see cref="TrainedCandidates"/>, or null.</summary>
+    public static string? FindTrained(string? baseDirectory = null) =>
+        TrainedCandidates(baseDirectory ?? AppContext.BaseDirectory).FirstOrDefault(IsComplete);
+
+    /// <summary>
+    /// Resolves <c>random:FAMILY[:PRESET]</c> (PRESET defaults to <paramref name="defaultPreset"/>) to a cached random
+    /// checkpoint; returns null with <paramref name="error"/> naming --model when the value is malformed.
+    /// </summary>
+    public static string? EnsureRandomSpec(string spec, string defaultPreset, Action<string> say, out string? error, CancellationToken cancellationToken)
+    {
+        var parts = spec.Split(':');
+        if (parts.Length is < 2 or > 3 || parts[0] != "random" || !ModelConfig.SupportedModelTypes.ContainsKey(parts[1])
+            || !ModelPresets.TryParsePreset(parts.Length == 3 ? parts[2] : defaultPreset, out var preset))
+        {
+            error = $"--model: \"{spec}\" is not random:FAMILY[:PRESET] with FAMILY one of {string.Join(", ", ModelConfig.SupportedModelTypes.Keys)} and PRESET one of {string.Join(", ", ModelPresets.PresetNames)}";
+            return null;
+        }
+
+        error = null;
+        return EnsureRandom(parts[1], preset, say, cancellationToken);
+    }
 
     /// <summary>The cached folder, generated on first use; <paramref name="say"/> tells the user which and that the weights are random.</summary>
     public static string Ensure(Action<string> say, CancellationToken cancellationToken) =>

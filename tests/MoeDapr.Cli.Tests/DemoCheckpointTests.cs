@@ -1,0 +1,47 @@
+using MoeDapr.Cli.Orchestration;
+using MoeDapr.Model;
+
+namespace MoeDapr.Cli.Tests;
+
+public sealed class DemoCheckpointTests
+{
+    [Fact]
+    public void FindTrained_FromTheCheckout_IsTheShippedModelFolder()
+    {
+        var found = DemoCheckpoint.FindTrained(AppContext.BaseDirectory);
+
+        var root = ServiceBinaries.FindRepositoryRoot(AppContext.BaseDirectory);
+        Assert.NotNull(root);
+        Assert.Equal(Path.Combine(root, "models", DemoCheckpoint.TrainedName), found);
+        var folder = ModelFolder.Load(found!);
+        Assert.Equal(ModelFamily.Qwen3Moe, folder.Config.Family);
+        Assert.True(folder.HasTokenizer);
+    }
+
+    [Fact]
+    public void FindTrained_OutsideAnyCheckout_IsNull()
+    {
+        var empty = Directory.CreateTempSubdirectory("moedapr-no-checkout-");
+        try
+        {
+            Assert.Null(DemoCheckpoint.FindTrained(empty.FullName));
+        }
+        finally
+        {
+            empty.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("random:")]
+    [InlineData("random:gpt2")]
+    [InlineData("random:qwen3_moe:huge")]
+    [InlineData("random:qwen3_moe:demo:x")]
+    public void EnsureRandomSpec_Malformed_NamesModelAndWritesNothing(string spec)
+    {
+        var dir = DemoCheckpoint.EnsureRandomSpec(spec, "demo", _ => { }, out var error, CancellationToken.None);
+
+        Assert.Null(dir);
+        Assert.StartsWith("--model:", error, StringComparison.Ordinal);
+    }
+}
