@@ -1,3 +1,4 @@
+using MoeDapr.Cli.Commands;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Model;
 
@@ -37,11 +38,11 @@ public sealed class DemoCheckpointTests
     [InlineData("random:gpt2")]
     [InlineData("random:qwen3_moe:huge")]
     [InlineData("random:qwen3_moe:demo:x")]
-    public void EnsureRandomSpec_Malformed_NamesModelAndWritesNothing(string spec)
+    public void ParseUpModel_Malformed_NamesModel(string spec)
     {
-        var dir = DemoCheckpoint.EnsureRandomSpec(spec, "demo", _ => { }, out var error, CancellationToken.None);
+        Assert.False(ModelSpec.TryParse(spec, ModelSpec.UpDefaultPreset, out var parsed, out var error));
 
-        Assert.Null(dir);
+        Assert.Null(parsed);
         Assert.StartsWith("--model:", error, StringComparison.Ordinal);
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Engine.Sampling;
+using MoeDapr.Contracts;
 
 namespace MoeDapr.EndToEnd.Tests.Cli;
 

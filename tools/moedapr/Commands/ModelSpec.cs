@@ -26,6 +26,9 @@ public sealed record ModelSpec
     /// </summary>
     public const ModelPreset ServingBenchDefaultPreset = ModelPreset.Bench;
 
+    /// <summary>The preset of a bare <c>random:FAMILY</c> in <c>moedapr up</c>: the demo size, served by four processes on one machine.</summary>
+    public const ModelPreset UpDefaultPreset = ModelPreset.Demo;
+
     private ModelSpec(string? folder, string? modelType, ModelPreset preset)
     {
         Folder = folder;

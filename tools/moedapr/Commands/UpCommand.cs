@@ -85,14 +85,14 @@ internal static class UpCommand
                 model = DemoCheckpoint.Ensure(Console.WriteLine, cancellationToken);
             }
         }
-        else if (modelDir.StartsWith("random:", StringComparison.Ordinal))
+        else if (modelDir.StartsWith(ModelSpec.RandomPrefix, StringComparison.Ordinal))
         {
-            if (DemoCheckpoint.EnsureRandomSpec(modelDir, "demo", Console.WriteLine, out var specError, cancellationToken) is not { } random)
+            if (!ModelSpec.TryParse(modelDir, ModelSpec.UpDefaultPreset, out var spec, out var specError) || !spec.IsRandom)
             {
-                return Usage(specError!);
+                return Usage(specError ?? $"--model: \"{modelDir}\" is not {ModelSpec.RandomPrefix}FAMILY[:PRESET]");
             }
 
-            model = random;
+            model = DemoCheckpoint.EnsureRandom(spec.ModelType, spec.Preset, Console.WriteLine, cancellationToken);
         }
         else
         {

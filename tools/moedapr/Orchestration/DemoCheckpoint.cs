@@ -31,24 +31,6 @@ public static class DemoCheckpoint
     public static string? FindTrained(string? baseDirectory = null) =>
         TrainedCandidates(baseDirectory ?? AppContext.BaseDirectory).FirstOrDefault(IsComplete);
 
-    /// <summary>
-    /// Resolves <c>random:FAMILY[:PRESET]</c> (PRESET defaults to <paramref name="defaultPreset"/>) to a cached random
-    /// checkpoint; returns null with <paramref name="error"/> naming --model when the value is malformed.
-    /// </summary>
-    public static string? EnsureRandomSpec(string spec, string defaultPreset, Action<string> say, out string? error, CancellationToken cancellationToken)
-    {
-        var parts = spec.Split(':');
-        if (parts.Length is < 2 or > 3 || parts[0] != "random" || !ModelConfig.SupportedModelTypes.ContainsKey(parts[1])
-            || !ModelPresets.TryParsePreset(parts.Length == 3 ? parts[2] : defaultPreset, out var preset))
-        {
-            error = $"--model: \"{spec}\" is not random:FAMILY[:PRESET] with FAMILY one of {string.Join(", ", ModelConfig.SupportedModelTypes.Keys)} and PRESET one of {string.Join(", ", ModelPresets.PresetNames)}";
-            return null;
-        }
-
-        error = null;
-        return EnsureRandom(parts[1], preset, say, cancellationToken);
-    }
-
     /// <summary>The cached folder, generated on first use; <paramref name="say"/> tells the user which and that the weights are random.</summary>
     public static string Ensure(Action<string> say, CancellationToken cancellationToken) =>
         EnsureRandom(Arch, ModelPreset.Demo, "demo-" + Arch, say, cancellationToken);
