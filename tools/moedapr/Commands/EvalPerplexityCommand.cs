@@ -71,7 +71,7 @@ internal static class EvalPerplexityCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            try
+            return await EngineCommandOptions.RunAsync(async () =>
             {
                 await using var session = await EngineSession.OpenAsync(modelDir, options, cancellationToken);
                 if (session.Tokenizer is null)
@@ -94,15 +94,7 @@ internal static class EvalPerplexityCommand
                 var result = await PerplexityEvaluator.EvaluateAsync(session.Engine, tokens, windowValue, cancellationToken: cancellationToken);
                 Report(modelDir, textFile, session.Engine.Options.ResolveDtype(session.Engine.Options.ResolveDevice()).ToString(), result, clock.Elapsed);
                 return 0;
-            }
-            catch (ModelFormatException e)
-            {
-                return EngineCommandOptions.Fail(e.Message);
-            }
-            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
-            {
-                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
-            }
+            });
         });
         return command;
     }

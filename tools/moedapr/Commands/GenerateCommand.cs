@@ -73,7 +73,7 @@ internal static class GenerateCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            try
+            return await EngineCommandOptions.RunAsync(async () =>
             {
                 await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
                 if (promptText is not null)
@@ -111,15 +111,7 @@ internal static class GenerateCommand
                 };
                 Console.WriteLine(json.ToJsonString());
                 return 0;
-            }
-            catch (ModelFormatException e)
-            {
-                return EngineCommandOptions.Fail(e.Message);
-            }
-            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
-            {
-                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
-            }
+            });
         });
         return command;
     }

@@ -34,7 +34,7 @@ internal static class LogitsCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            try
+            return await EngineCommandOptions.RunAsync(async () =>
             {
                 await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
                 if (ids.FirstOrDefault(t => t >= session.Config.VocabSize, -1) is var bad && bad >= 0)
@@ -50,15 +50,7 @@ internal static class LogitsCommand
                 };
                 Console.WriteLine(json.ToJsonString());
                 return 0;
-            }
-            catch (ModelFormatException e)
-            {
-                return EngineCommandOptions.Fail(e.Message);
-            }
-            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
-            {
-                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
-            }
+            });
         });
         return command;
     }

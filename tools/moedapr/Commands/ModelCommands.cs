@@ -54,12 +54,7 @@ internal static class ModelCommands
             }
 
             var dtypeName = parse.GetValue(dtype)!;
-            var safetensorsDtype = dtypeName switch
-            {
-                "f32" or "float32" => "F32",
-                "bf16" or "bfloat16" => "BF16",
-                _ => null,
-            };
+            var safetensorsDtype = ModelCommands.SafetensorsDtype(dtypeName);
             if (safetensorsDtype is null)
             {
                 return Task.FromResult(Usage($"--dtype: unknown dtype \"{dtypeName}\"; expected f32 or bf16"));
@@ -254,4 +249,12 @@ internal static class ModelCommands
         Console.Error.WriteLine($"error: {message}");
         return UsageError;
     }
+
+    /// <summary>The safetensors dtype of a --dtype value (f32/float32, bf16/bfloat16), or null when it names neither.</summary>
+    internal static string? SafetensorsDtype(string name) => name switch
+    {
+        "f32" or "float32" => "F32",
+        "bf16" or "bfloat16" => "BF16",
+        _ => null,
+    };
 }

@@ -60,12 +60,7 @@ internal static class ModelTrainCommand
             }
 
             var dtypeName = parse.GetValue(dtype)!;
-            var safetensorsDtype = dtypeName switch
-            {
-                "f32" or "float32" => "F32",
-                "bf16" or "bfloat16" => "BF16",
-                _ => null,
-            };
+            var safetensorsDtype = ModelCommands.SafetensorsDtype(dtypeName);
             if (safetensorsDtype is null)
             {
                 return Task.FromResult(EngineCommandOptions.Usage($"--dtype: unknown dtype \"{dtypeName}\"; expected bf16 or f32"));
