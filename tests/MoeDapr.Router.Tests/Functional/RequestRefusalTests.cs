@@ -8,26 +8,11 @@ namespace MoeDapr.Router.Tests.Functional;
 /// <summary>Fields the router cannot honour yet are refused by name; their "off" values pass.</summary>
 public sealed class RequestRefusalTests : IDisposable
 {
-    private readonly RouterFactory _factory = new();
-    private readonly HttpClient _client;
+    private readonly RouterClient _router = new();
 
-    public RequestRefusalTests()
-    {
-        _client = _factory.CreateClient();
-        _factory.AnnounceDefaultWorkers();
-    }
+    public void Dispose() => _router.Dispose();
 
-    public void Dispose()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-    }
-
-    private async Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json)
-    {
-        using var response = await _client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
-        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
-    }
+    private Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json) => _router.PostAsync(path, json);
 
     private const string Chat = "\"model\":\"test-moe\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":2";
 
@@ -44,7 +29,7 @@ public sealed class RequestRefusalTests : IDisposable
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(field, (string)body["error"]!["param"]!);
         Assert.Contains(field, (string)body["error"]!["message"]!);
-        Assert.Empty(_factory.Workers.DecodeCalls);
+        Assert.Empty(_router.Factory.Workers.DecodeCalls);
     }
 
     [Theory]

@@ -9,31 +9,16 @@ namespace MoeDapr.Router.Tests.Functional;
 public sealed class ServedNamesTests : IDisposable
 {
     private static readonly string[] Names = ["qwen-moe", "team/alias"];
-    private readonly RouterFactory _factory = new(servedNames: Names);
-    private readonly HttpClient _client;
+    private readonly RouterClient _router = new(new RouterFactory(servedNames: Names));
 
-    public ServedNamesTests()
-    {
-        _client = _factory.CreateClient();
-        _factory.AnnounceDefaultWorkers();
-    }
+    public void Dispose() => _router.Dispose();
 
-    public void Dispose()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-    }
-
-    private async Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json)
-    {
-        using var response = await _client.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
-        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
-    }
+    private Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json) => _router.PostAsync(path, json);
 
     [Fact]
     public async Task ListModels_SeveralServedNames_ListsEachWithItsLimitsAndRoot()
     {
-        var body = await _client.GetFromJsonAsync<JsonNode>("/v1/models");
+        var body = await _router.Http.GetFromJsonAsync<JsonNode>("/v1/models");
 
         var cards = body!["data"]!.AsArray();
         Assert.Equal(Names, cards.Select(c => (string)c!["id"]!));
@@ -73,6 +58,6 @@ public sealed class ServedNamesTests : IDisposable
         Assert.Equal("NotFoundError", (string)error["type"]!);
         Assert.Equal("model", (string)error["param"]!);
         Assert.Equal("model_not_found", (string)error["code"]!);
-        Assert.Empty(_factory.Workers.DecodeCalls);
+        Assert.Empty(_router.Factory.Workers.DecodeCalls);
     }
 }

@@ -10,28 +10,13 @@ namespace MoeDapr.Router.Tests.Functional;
 /// <summary>vLLM's extra routes (<c>/tokenize</c>, <c>/detokenize</c>, <c>/version</c>, <c>/ping</c>), its error bodies and <c>X-Request-Id</c>.</summary>
 public sealed class VllmEndpointsTests : IDisposable
 {
-    private readonly RouterFactory _factory = new();
-    private readonly HttpClient _client;
+    private readonly RouterClient _router = new();
 
-    public VllmEndpointsTests()
-    {
-        _client = _factory.CreateClient();
-        _factory.AnnounceDefaultWorkers();
-    }
+    public void Dispose() => _router.Dispose();
 
-    public void Dispose()
-    {
-        _client.Dispose();
-        _factory.Dispose();
-    }
+    private static StringContent Json(string json) => RouterClient.Json(json);
 
-    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
-
-    private async Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json)
-    {
-        using var response = await _client.PostAsync(path, Json(json));
-        return (response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
-    }
+    private Task<(HttpStatusCode Status, JsonNode Body)> PostAsync(string path, string json) => _router.PostAsync(path, json);
 
     private static int[] Ints(JsonNode? array) => array!.AsArray().Select(n => (int)n!).ToArray();
 
@@ -95,7 +80,7 @@ public sealed class VllmEndpointsTests : IDisposable
     [Fact]
     public async Task Version_Get_AnswersTheServersVersion()
     {
-        var body = await _client.GetFromJsonAsync<JsonNode>("/version");
+        var body = await _router.Http.GetFromJsonAsync<JsonNode>("/version");
 
         Assert.Equal(ServerInfoApi.Version, (string)body!["version"]!);
         Assert.Matches(@"^\d+\.\d+", ServerInfoApi.Version);
@@ -104,8 +89,8 @@ public sealed class VllmEndpointsTests : IDisposable
     [Fact]
     public async Task Ping_GetAndPost_Answer200()
     {
-        using var get = await _client.GetAsync("/ping");
-        using var post = await _client.PostAsync("/ping", Json("{}"));
+        using var get = await _router.Http.GetAsync("/ping");
+        using var post = await _router.Http.PostAsync("/ping", Json("{}"));
 
         Assert.Equal(HttpStatusCode.OK, get.StatusCode);
         Assert.Equal(HttpStatusCode.OK, post.StatusCode);
@@ -114,7 +99,7 @@ public sealed class VllmEndpointsTests : IDisposable
     [Fact]
     public async Task UnknownRoute_Answers404WithOpenAiErrorBody()
     {
-        using var response = await _client.GetAsync("/v1/embeddings");
+        using var response = await _router.Http.GetAsync("/v1/embeddings");
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -126,7 +111,7 @@ public sealed class VllmEndpointsTests : IDisposable
     [Fact]
     public async Task WrongMethod_Answers405WithOpenAiErrorBody()
     {
-        using var response = await _client.GetAsync("/v1/completions");
+        using var response = await _router.Http.GetAsync("/v1/completions");
 
         Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
@@ -140,14 +125,14 @@ public sealed class VllmEndpointsTests : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = Json("""{"model":"test-moe","prompt":"hi","max_tokens":2}""") };
         request.Headers.Add(RequestIds.Header, "trace-42");
 
-        using var response = await _client.SendAsync(request);
+        using var response = await _router.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("trace-42", Assert.Single(response.Headers.GetValues(RequestIds.Header)));
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         Assert.StartsWith("cmpl-trace-42", (string)body["id"]!);
-        await Poll.UntilAsync(() => !_factory.Completions.IsEmpty, "a completion record");
-        Assert.StartsWith("cmpl-trace-42", Assert.Single(_factory.Completions).RequestId);
+        await Poll.UntilAsync(() => !_router.Factory.Completions.IsEmpty, "a completion record");
+        Assert.StartsWith("cmpl-trace-42", Assert.Single(_router.Factory.Completions).RequestId);
     }
 
     [Fact]
@@ -158,7 +143,7 @@ public sealed class VllmEndpointsTests : IDisposable
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = Json("""{"model":"test-moe","prompt":"hi","max_tokens":2}""") };
             request.Headers.Add(RequestIds.Header, "reused");
-            using var response = await _client.SendAsync(request);
+            using var response = await _router.Http.SendAsync(request);
             ids.Add((string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["id"]!);
         }
 
@@ -168,8 +153,8 @@ public sealed class VllmEndpointsTests : IDisposable
     [Fact]
     public async Task AnyRoute_NoRequestId_EchoesAGeneratedOne()
     {
-        using var first = await _client.GetAsync("/v1/models");
-        using var second = await _client.GetAsync("/v1/models");
+        using var first = await _router.Http.GetAsync("/v1/models");
+        using var second = await _router.Http.GetAsync("/v1/models");
 
         var a = Assert.Single(first.Headers.GetValues(RequestIds.Header));
         var b = Assert.Single(second.Headers.GetValues(RequestIds.Header));
@@ -183,7 +168,7 @@ public sealed class VllmEndpointsTests : IDisposable
         using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
         request.Headers.TryAddWithoutValidation(RequestIds.Header, "<script>" + new string('a', 1000) + " x=\"1\"");
 
-        using var response = await _client.SendAsync(request);
+        using var response = await _router.Http.SendAsync(request);
 
         var echoed = Assert.Single(response.Headers.GetValues(RequestIds.Header));
         Assert.Equal(RequestIds.MaxLength, echoed.Length);
