@@ -28,7 +28,7 @@ public sealed class UnknownFieldLog(ILogger<UnknownFieldLog> logger)
     private static readonly FrozenSet<string> CompletionOnly = FrozenSet.ToFrozenSet(["prompt"], StringComparer.Ordinal);
 
     private static readonly FrozenSet<string> ChatOnly = FrozenSet.ToFrozenSet(
-        ["messages", "max_completion_tokens", "top_logprobs", "tool_choice", "parallel_tool_calls"], StringComparer.Ordinal);
+        ["messages", "max_completion_tokens", "top_logprobs"], StringComparer.Ordinal);
 
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
 
