@@ -26,6 +26,7 @@ public static class RouterExtensions
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         services.AddOptions<DegradedOptions>().BindConfiguration(DegradedOptions.Section).ValidateOnStart();
+        services.AddOptions<ServedNameOptions>().BindConfiguration(ServedNameOptions.Section);
         services.TryAddSingleton<RouterOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdmissionOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
@@ -82,13 +83,16 @@ public static class RouterExtensions
             ? ActivatorUtilities.CreateInstance<DaprCompletionSink>(sp)
             : new NullCompletionSink());
 
-        services.TryAddSingleton(sp => ServedModelLoader.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => ServedModelLoader.Load(sp.GetRequiredService<IOptions<ModelOptions>>().Value, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<ServedNameOptions>>().Value.ServedModelNames));
+        services.TryAddSingleton<UnknownFieldLog>();
+        services.TryAddSingleton<RouterReadinessCheck>(); // one instance, so it remembers the last status it logged
 
         services.AddHealthChecks().AddCheck<RouterReadinessCheck>("workers", tags: ["ready"]);
         return builder;
     }
 
-    /// <summary>Maps the OpenAI routes, the admin routes and the worker-load subscription; loads the model (errors stop the start).</summary>
+    /// <summary>Maps the OpenAI routes, vLLM's tokenize/version/ping routes, the admin routes and the worker-load subscription; loads the model (errors stop the start).</summary>
     public static WebApplication MapRouterEndpoints(this WebApplication app)
     {
         var model = app.Services.GetRequiredService<ServedModel>();
@@ -96,8 +100,12 @@ public static class RouterExtensions
         Log.Started(services.GetRequiredService<ILogger<Dispatcher>>(), model.Name, model.ContextLength,
             services.GetRequiredService<IAdmissionPolicy>().Name, services.GetRequiredService<IBatchSizePolicy>().Name,
             services.GetRequiredService<IPrefillWorkerPolicy>().Name, services.GetRequiredService<IDecodeWorkerPolicy>().Name);
+        app.UseOpenAiStatusPages();
+        app.UseRequestIds();
         app.UseCloudEvents();
         app.MapCompletionsApi();
+        app.MapTokenizeApi();
+        app.MapServerInfoApi();
         app.MapAdminApi();
         app.MapWorkerEvents();
         return app;

@@ -25,14 +25,16 @@ public static class CompletionsApi
         return app;
     }
 
-    public static Task<IResult> CreateCompletion(HttpContext context, ServedModel model, GenerationService generation, TimeProvider time) =>
-        HandleAsync(ApiKind.Completion, context, model, generation, time);
+    public static Task<IResult> CreateCompletion(HttpContext context, ServedModel model, GenerationService generation, TimeProvider time, UnknownFieldLog unknownFields) =>
+        HandleAsync(ApiKind.Completion, context, model, generation, time, unknownFields);
 
-    public static Task<IResult> CreateChatCompletion(HttpContext context, ServedModel model, GenerationService generation, TimeProvider time) =>
-        HandleAsync(ApiKind.Chat, context, model, generation, time);
+    public static Task<IResult> CreateChatCompletion(HttpContext context, ServedModel model, GenerationService generation, TimeProvider time, UnknownFieldLog unknownFields) =>
+        HandleAsync(ApiKind.Chat, context, model, generation, time, unknownFields);
 
+    /// <summary>One card per served name, all of the same checkpoint (<c>root</c>), as vLLM lists them.</summary>
     public static IResult ListModels(ServedModel model) =>
-        TypedResults.Json(new ModelList("list", [new ModelCard(model.Name, "model", model.Created.ToUnixTimeSeconds(), "moedapr", model.ContextLength)]), OpenAiJson.Options);
+        TypedResults.Json(new ModelList("list", [.. model.Names.Select(name =>
+            new ModelCard(name, "model", model.Created.ToUnixTimeSeconds(), "moedapr", model.ContextLength) { Root = model.Root })]), OpenAiJson.Options);
 
     /// <summary>The OpenAI error body with its status (and <c>Retry-After</c> when set).</summary>
     public static IResult Error(HttpContext context, ApiError error)
@@ -45,7 +47,8 @@ public static class CompletionsApi
         return TypedResults.Json(new ErrorResponse(new ErrorBody(error.Message, error.Type, error.Param, error.Code)), OpenAiJson.Options, statusCode: error.Status);
     }
 
-    private static async Task<IResult> HandleAsync(ApiKind kind, HttpContext context, ServedModel model, GenerationService generation, TimeProvider time)
+    private static async Task<IResult> HandleAsync(
+        ApiKind kind, HttpContext context, ServedModel model, GenerationService generation, TimeProvider time, UnknownFieldLog unknownFields)
     {
         var arrivedAt = time.GetTimestamp();
         var aborted = context.RequestAborted;
@@ -61,13 +64,13 @@ public static class CompletionsApi
             return Error(context, refused);
         }
 
-        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, priorityHeader);
+        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, priorityHeader, unknownFields);
         if (invalid is not null)
         {
             return Error(context, invalid);
         }
 
-        var id = (kind == ApiKind.Chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N");
+        var id = (kind == ApiKind.Chat ? "chatcmpl-" : "cmpl-") + RequestIds.ForGeneration(context);
         context.Response.Headers[MoeDaprHeaders.RequestId] = id;
         GenerationSession? session;
         ApiError? error;
@@ -89,7 +92,7 @@ public static class CompletionsApi
         {
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             var output = new OutputAccumulator(request!, model.Tokenizer);
-            var answer = new Answer(id, created, model.Name, request!, session, output);
+            var answer = new Answer(id, created, request!.Model, request, session, output);
             if (request!.Stream)
             {
                 await StreamAsync(context, answer, aborted);

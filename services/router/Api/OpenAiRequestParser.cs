@@ -10,7 +10,7 @@ namespace MoeDapr.Router.Api;
 
 /// <summary>
 /// Validates an OpenAI request body field by field (so each error names its <c>param</c>) and tokenizes the prompt.
-/// Unknown fields are ignored, as the OpenAI API and vLLM do.
+/// Unknown fields are ignored, as the OpenAI API and vLLM do (and logged once per name through <see cref="UnknownFieldLog"/>).
 /// </summary>
 public static class OpenAiRequestParser
 {
@@ -19,7 +19,8 @@ public static class OpenAiRequestParser
     private const int CompletionsDefaultMaxTokens = 16;
 
     /// <summary>Parses <paramref name="body"/>; <paramref name="priorityHeader"/> is the <c>x-moedapr-priority</c> header, if any.</summary>
-    public static (GenerationRequest? Request, ApiError? Error) Parse(ApiKind kind, ReadOnlyMemory<byte> body, ServedModel model, string? priorityHeader)
+    public static (GenerationRequest? Request, ApiError? Error) Parse(
+        ApiKind kind, ReadOnlyMemory<byte> body, ServedModel model, string? priorityHeader, UnknownFieldLog? unknownFields = null)
     {
         JsonDocument document;
         try
@@ -35,6 +36,7 @@ public static class OpenAiRequestParser
         {
             try
             {
+                unknownFields?.Observe(kind, document.RootElement);
                 return (ParseRoot(kind, document.RootElement, model, priorityHeader), null);
             }
             catch (RequestValidationException ex)
@@ -52,10 +54,12 @@ public static class OpenAiRequestParser
         }
 
         var modelName = RequiredString(root, "model");
-        if (!string.Equals(modelName, model.Name, StringComparison.Ordinal))
+        if (!model.Serves(modelName))
         {
-            throw Invalid($"The model '{modelName}' does not exist; this server serves '{model.Name}'.", "model", "model_not_found");
+            throw new RequestValidationException(OpenAiErrors.ModelNotFound(modelName));
         }
+
+        RequestRefusals.Check(root);
 
         var n = OptionalInt(root, "n") ?? 1;
         if (n != 1)
@@ -136,7 +140,7 @@ public static class OpenAiRequestParser
         return new GenerationRequest
         {
             Kind = kind,
-            Model = model.Name,
+            Model = modelName, // answers carry the name the client asked for, as vLLM's do
             PromptTokenIds = prompt,
             Sampling = new SamplingParams
             {

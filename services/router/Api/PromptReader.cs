@@ -44,7 +44,10 @@ internal static class PromptReader
         }
     }
 
-    internal static IReadOnlyList<int> ChatPrompt(JsonElement root, ServedModel model)
+    internal static IReadOnlyList<int> ChatPrompt(JsonElement root, ServedModel model) => ChatPrompt(root, model, addGenerationPrompt: true, addSpecialTokens: false);
+
+    /// <summary>The messages of <paramref name="root"/> rendered and tokenized; <c>/tokenize</c> chooses both flags, the chat route neither.</summary>
+    internal static IReadOnlyList<int> ChatPrompt(JsonElement root, ServedModel model, bool addGenerationPrompt, bool addSpecialTokens)
     {
         var messages = Property(root, "messages") ?? throw Invalid("messages is required.", "messages", "missing_required_parameter");
         if (messages.ValueKind != JsonValueKind.Array)
@@ -80,7 +83,7 @@ internal static class PromptReader
         string rendered;
         try
         {
-            rendered = model.ChatTemplate.Render(list, addGenerationPrompt: true);
+            rendered = model.ChatTemplate.Render(list, addGenerationPrompt);
         }
         catch (ArgumentException ex)
         {
@@ -89,7 +92,7 @@ internal static class PromptReader
         }
 
         // The template writes BOS and special markers itself.
-        var ids = model.Tokenizer.Encode(rendered, addSpecialTokens: false);
+        var ids = model.Tokenizer.Encode(rendered, addSpecialTokens);
         if (ids.Count == 0)
         {
             throw Invalid("messages render to an empty prompt.", "messages");

@@ -37,4 +37,10 @@ internal static partial class Log
 
     [LoggerMessage(1010, LogLevel.Debug, "Abort of {RequestId} on {AppId} failed: {Error}")]
     public static partial void AbortFailed(ILogger logger, string requestId, string appId, string error);
+
+    [LoggerMessage(1012, LogLevel.Warning, "Requests to {Route} carry the field '{Field}', which this server ignores (logged once per field)")]
+    public static partial void UnknownField(ILogger logger, string field, string route);
+
+    [LoggerMessage(1013, LogLevel.Information, "Readiness: {Status} ({Description})")]
+    public static partial void ReadinessChanged(ILogger logger, string status, string description);
 }

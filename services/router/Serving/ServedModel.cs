@@ -5,10 +5,21 @@ using MoeDapr.Router.Options;
 
 namespace MoeDapr.Router.Serving;
 
-/// <summary>The one model this router serves: its OpenAI name, context length, tokenizer and chat template.</summary>
-public sealed class ServedModel(string name, int contextLength, ITextTokenizer tokenizer, IChatTemplate chatTemplate, DateTimeOffset created)
+/// <summary>The one model this router serves: its OpenAI names, context length, tokenizer and chat template.</summary>
+public sealed class ServedModel(
+    string name, int contextLength, ITextTokenizer tokenizer, IChatTemplate chatTemplate, DateTimeOffset created, IReadOnlyList<string>? servedNames = null)
 {
-    public string Name { get; } = name;
+    /// <summary>The first served name: the one logs and <c>/v1/models</c> put first.</summary>
+    public string Name { get; } = servedNames is { Count: > 0 } ? servedNames[0] : name;
+
+    /// <summary>Every name a request's <c>model</c> may carry, in the order configured.</summary>
+    public IReadOnlyList<string> Names { get; } = servedNames is { Count: > 0 } ? servedNames.Distinct(StringComparer.Ordinal).ToArray() : [name];
+
+    /// <summary>The checkpoint this model was loaded from (<c>root</c> of <c>/v1/models</c>).</summary>
+    public string Root { get; init; } = name;
+
+    /// <summary>Whether <paramref name="requested"/> is one of <see cref="Names"/> (exact, as vLLM compares).</summary>
+    public bool Serves(string requested) => Names.Contains(requested, StringComparer.Ordinal);
 
     /// <summary>Prompt plus output tokens at most.</summary>
     public int ContextLength { get; } = contextLength;
@@ -24,7 +35,7 @@ public sealed class ServedModel(string name, int contextLength, ITextTokenizer t
 /// <summary>Builds the <see cref="ServedModel"/> from the <c>Model</c> settings at start (config, tokenizer, chat template; no weights).</summary>
 public static class ServedModelLoader
 {
-    public static ServedModel Load(ModelOptions options, TimeProvider time)
+    public static ServedModel Load(ModelOptions options, TimeProvider time, IReadOnlyList<string>? servedNames = null)
     {
         if (string.IsNullOrWhiteSpace(options.Path))
         {
@@ -46,7 +57,8 @@ public static class ServedModelLoader
 
         var name = string.IsNullOrWhiteSpace(options.Name) ? new DirectoryInfo(dir).Name : options.Name;
         var context = options.ContextLength > 0 ? options.ContextLength : folder.Config.MaxPositionEmbeddings;
-        return new ServedModel(name, context, tokenizer, folder.ChatTemplate, time.GetUtcNow());
+        var names = servedNames?.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).ToArray();
+        return new ServedModel(name, context, tokenizer, folder.ChatTemplate, time.GetUtcNow(), names) { Root = dir };
     }
 
     private static OptionsValidationException Invalid(string message) => new(ModelOptions.Section, typeof(ModelOptions), [message]);

@@ -28,10 +28,13 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
     };
 
     private readonly bool _withModel;
+    private readonly IReadOnlyList<string>? _servedNames;
 
-    public RouterFactory(IDictionary<string, string?>? settings = null, bool withModel = true)
+    /// <param name="servedNames">The names the model is served under (as <c>Router:ServedModelNames</c> sets them); null serves <see cref="ModelName"/>.</param>
+    public RouterFactory(IDictionary<string, string?>? settings = null, bool withModel = true, IReadOnlyList<string>? servedNames = null)
     {
         _withModel = withModel;
+        _servedNames = servedNames;
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             _settings[key] = value;
@@ -80,7 +83,7 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         {
             if (_withModel)
             {
-                services.AddSingleton(new ServedModel(ModelName, ContextLength, new FakeTokenizer(), new FakeChatTemplate(), DateTimeOffset.UnixEpoch));
+                services.AddSingleton(new ServedModel(ModelName, ContextLength, new FakeTokenizer(), new FakeChatTemplate(), DateTimeOffset.UnixEpoch, _servedNames));
             }
 
             services.AddSingleton<IWorkerClient>(Workers);

@@ -28,18 +28,25 @@ internal static class UpCommand
         var ep = new Option<int>("--ep") { Description = "Expert-parallel ranks per decode replica.", DefaultValueFactory = _ => 1 };
         var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT for pub/sub and state (default: in memory)." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the router to be ready.", DefaultValueFactory = _ => 180 };
+        var servedNames = new Option<string[]>("--served-model-name")
+        {
+            Description = "A name clients send as \"model\" (repeatable; the first is listed first). Default: the checkpoint folder's name.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var verbose = new Option<bool>("--verbose") { Description = "Show every log line of every app (default: warnings and MoeDapr's own events)." };
         var command = new Command("up", "Start the sidecar host, kv-transfer, prefill, decode and the router locally; Ctrl-C stops them all.")
         {
-            model, port, prefill, decode, ep, redis, timeout,
+            model, port, prefill, decode, ep, redis, timeout, servedNames, verbose,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(model), parse.GetValue(port), parse.GetValue(prefill), parse.GetValue(decode), parse.GetValue(ep),
-            parse.GetValue(redis), TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken));
+            parse.GetValue(redis), TimeSpan.FromSeconds(parse.GetValue(timeout)),
+            new ConsoleChoices(parse.GetValue(servedNames) ?? [], parse.GetValue(verbose)), cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, CancellationToken cancellationToken)
+        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, ConsoleChoices choices, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535)
         {
@@ -69,6 +76,11 @@ internal static class UpCommand
         if (timeout <= TimeSpan.Zero)
         {
             return Usage("--timeout: must be positive");
+        }
+
+        if (choices.ServedNames.FirstOrDefault(n => string.IsNullOrWhiteSpace(n) || n.Trim() != n) is { } badName)
+        {
+            return Usage($"--served-model-name: names must be non-empty without surrounding spaces (got \"{badName}\")");
         }
 
         string model;
@@ -128,12 +140,14 @@ internal static class UpCommand
             DecodeExpertParallel = ep,
             Redis = redis,
             ReadyTimeout = timeout,
+            ServedModelNames = choices.ServedNames,
+            Quiet = !choices.Verbose,
         };
         Console.WriteLine($"Starting kv-transfer, {prefill} prefill, {decode} decode (EP={ep}) and the router on {(redis is null ? "in-memory components" : "Redis " + redis)} ...");
         LocalStack stack;
         try
         {
-            stack = await LocalStack.StartAsync(options, binaries, Console.WriteLine, cancellationToken);
+            stack = await LocalStack.StartAsync(options, binaries, line => Console.WriteLine(ConsoleOutput.FormatLine(line)), cancellationToken);
         }
         catch (ServiceStartException e)
         {
@@ -148,10 +162,11 @@ internal static class UpCommand
         await using (stack)
         {
             var url = stack.RouterUrl.ToString().TrimEnd('/');
+            var served = choices.ServedNames.Count > 0 ? choices.ServedNames[0] : Path.GetFileName(model);
             Console.WriteLine();
-            Console.WriteLine($"MoeDapr is ready at {url} (model {Path.GetFileName(model)}). Ctrl-C stops everything.");
+            Console.WriteLine($"MoeDapr is ready at {url} (model {served}). Ctrl-C stops everything.");
             Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json' \\");
-            Console.WriteLine($"       -d '{{\"model\": \"{Path.GetFileName(model)}\", \"prompt\": \"Hello\", \"max_tokens\": 16}}'");
+            Console.WriteLine($"       -d '{{\"model\": \"{served}\", \"prompt\": \"Hello\", \"max_tokens\": 16}}'");
             try
             {
                 await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -164,6 +179,9 @@ internal static class UpCommand
 
         return 0;
     }
+
+    /// <summary>The flags that shape what clients see as the model's name and what the console shows.</summary>
+    private sealed record ConsoleChoices(IReadOnlyList<string> ServedNames, bool Verbose);
 
     private static bool IsHostPort(string value)
     {

@@ -26,6 +26,12 @@ public sealed record LocalStackOptions
     /// <summary>False starts only the workers (kv-transfer, prefill, decode) and waits for them through their sidecars.</summary>
     public bool IncludeRouter { get; init; } = true;
 
+    /// <summary>The names the router accepts as <c>model</c> (<c>Router:ServedModelNames</c>); empty serves the checkpoint folder's name.</summary>
+    public IReadOnlyList<string> ServedModelNames { get; init; } = [];
+
+    /// <summary>True tells every app to log only warnings and the project's own events (<see cref="ConsoleOutput.QuietLogLevels"/>).</summary>
+    public bool Quiet { get; init; }
+
     /// <summary>Extra environment for every app (e.g. engine settings).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 }
@@ -110,7 +116,13 @@ public sealed class LocalStack : IAsyncDisposable
         yaml.AppendLine("  env:");
         yaml.AppendLine("    DOTNET_ENVIRONMENT: Production");
         yaml.AppendLine($"    Model__Path: {Quote(Path.GetFullPath(options.ModelDir))}"); // every service reads the checkpoint (the router its tokenizer)
+        var common = options.Quiet ? new Dictionary<string, string>(ConsoleOutput.QuietLogLevels) : new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in options.Environment)
+        {
+            common[key] = value; // what a caller sets explicitly wins over the quiet defaults
+        }
+
+        foreach (var (key, value) in common)
         {
             yaml.AppendLine($"    {key}: {Quote(value)}");
         }
@@ -138,7 +150,8 @@ public sealed class LocalStack : IAsyncDisposable
 
         if (options.IncludeRouter)
         {
-            AppendApp("router", "router", options.Port, []);
+            AppendApp("router", "router", options.Port,
+                [.. options.ServedModelNames.Select((name, i) => ($"Router__ServedModelNames__{i.ToString(CultureInfo.InvariantCulture)}", name))]);
         }
 
         var path = Path.Combine(workDir, "moedapr-up.yaml");

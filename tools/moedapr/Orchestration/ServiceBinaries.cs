@@ -41,12 +41,16 @@ public sealed class ServiceBinaries
     /// <summary>The assembly of <paramref name="service"/>, or null when it is not built.</summary>
     public string? Find(string service) => _locate(service);
 
+    /// <summary>Binaries laid out as <c>DIR/{service}/{assembly}</c> (an install, or a test's stand-ins).</summary>
+    public static ServiceBinaries InFolder(string dir, string? description = null) =>
+        new(description ?? dir, s => Existing(Path.Combine(dir, s, Assemblies[s])), null);
+
     /// <summary>The lookup for this process (see the type summary).</summary>
     public static ServiceBinaries Discover(string? configuration = null)
     {
         if (Environment.GetEnvironmentVariable("MOEDAPR_SERVICES_DIR") is { Length: > 0 } dir)
         {
-            return new ServiceBinaries($"MOEDAPR_SERVICES_DIR={dir}", s => Existing(Path.Combine(dir, s, Assemblies[s])), null);
+            return InFolder(dir, $"MOEDAPR_SERVICES_DIR={dir}");
         }
 
         var beside = Path.Combine(AppContext.BaseDirectory, "services");

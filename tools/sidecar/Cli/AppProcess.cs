@@ -2,7 +2,10 @@ using System.Diagnostics;
 
 namespace MoeDapr.Sidecar.Cli;
 
-/// <summary>An app command started next to its sidecar with APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT, as dapr run does.</summary>
+/// <summary>
+/// An app command started next to its sidecar with APP_ID, APP_PORT, DAPR_HTTP_PORT and DAPR_GRPC_PORT, as dapr run does;
+/// with an output prefix (run files: <c>== APP - id == </c>, as <c>dapr run -f</c> writes) each line it prints carries it.
+/// </summary>
 public sealed class AppProcess : IDisposable
 {
     private readonly Process _process;
@@ -13,12 +16,14 @@ public sealed class AppProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static AppProcess Start(IReadOnlyList<string> command, string workingDirectory, IReadOnlyDictionary<string, string> environment)
+    public static AppProcess Start(IReadOnlyList<string> command, string workingDirectory, IReadOnlyDictionary<string, string> environment, string? outputPrefix = null)
     {
         var info = new ProcessStartInfo(command[0])
         {
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = outputPrefix is not null,
+            RedirectStandardError = outputPrefix is not null,
         };
         foreach (var arg in command.Skip(1))
         {
@@ -38,6 +43,14 @@ public sealed class AppProcess : IDisposable
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new Hosting.SidecarConfigurationException($"app command '{command[0]}' could not be started: {ex.Message}");
+        }
+
+        if (outputPrefix is not null)
+        {
+            process.OutputDataReceived += (_, e) => WriteLine(Console.Out, outputPrefix, e.Data);
+            process.ErrorDataReceived += (_, e) => WriteLine(Console.Error, outputPrefix, e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
         }
 
         var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -71,4 +84,12 @@ public sealed class AppProcess : IDisposable
     }
 
     public void Dispose() => _process.Dispose();
+
+    private static void WriteLine(TextWriter writer, string prefix, string? line)
+    {
+        if (line is not null)
+        {
+            writer.WriteLine(prefix + line);
+        }
+    }
 }

@@ -85,7 +85,8 @@ public static class SidecarProgram
                         env["APP_API_TOKEN"] = appToken;
                     }
 
-                    process = AppProcess.Start(plan.Command, plan.WorkingDirectory, env);
+                    process = AppProcess.Start(plan.Command, plan.WorkingDirectory, env,
+                        parsed.RunFile is null ? null : $"== APP - {plan.Options.AppId} == ");
                 }
 
                 apps.Add((host, process));
