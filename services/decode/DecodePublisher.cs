@@ -1,8 +1,8 @@
 using System.Threading.Channels;
-using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
+using MoeDapr.ServiceDefaults;
 
 namespace MoeDapr.Decode;
 
@@ -17,9 +17,9 @@ public sealed class DecodePublisher(
     : BackgroundService
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
+    private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private long _sequence;
-    private bool _failing;
     private long _lastGenerated;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -65,23 +65,6 @@ public sealed class DecodePublisher(
         };
     }
 
-    private async Task PublishAsync<T>(string topic, T data, CancellationToken stoppingToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(PublishTimeout);
-            await dapr.PublishEventAsync(PubSub.Name, topic, data, timeout.Token);
-            _failing = false;
-        }
-        catch (Exception e) when (e is DaprException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
-        {
-            // One warning per outage: the sidecar may start after the app.
-            if (!_failing)
-            {
-                Log.PublishFailed(logger, topic, e.Message);
-                _failing = true;
-            }
-        }
-    }
+    private Task PublishAsync<T>(string topic, T data, CancellationToken stoppingToken) =>
+        _publisher.PublishAsync(topic, data, reason => Log.PublishFailed(logger, topic, reason), stoppingToken);
 }

@@ -68,21 +68,12 @@ internal static class BenchEngineCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            try
+            return await EngineSession.RunAsync(modelValue, options, async session =>
             {
-                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
                 var report = await RunAsync(session, prompt, decode, cancellationToken);
                 Print(report);
                 return 0;
-            }
-            catch (ModelFormatException e)
-            {
-                return EngineCommandOptions.Fail(e.Message);
-            }
-            catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
-            {
-                return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
-            }
+            }, cancellationToken);
         });
         return engine;
     }
