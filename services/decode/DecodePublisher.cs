@@ -18,8 +18,7 @@ public sealed class DecodePublisher(
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
     private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
-    private readonly string _instanceId = Guid.NewGuid().ToString("N");
-    private long _sequence;
+    private readonly LoadSnapshotStamp _stamp = new();
     private long _lastGenerated;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,24 +43,12 @@ public sealed class DecodePublisher(
         var generated = stats?.GeneratedTokens ?? 0;
         var tokens = generated - Interlocked.Exchange(ref _lastGenerated, generated);
         var maxBatch = engine?.Options.MaxBatchSize ?? 0;
-        return new WorkerLoadSnapshot
+        return _stamp.Next(settings, WorkerRole.Decode, engine, stats, time.GetUtcNow()) with
         {
-            AppId = settings.AppId,
-            Role = WorkerRole.Decode,
-            InstanceId = _instanceId,
-            Sequence = Interlocked.Increment(ref _sequence),
-            TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            IntervalMs = (int)settings.LoadInterval.TotalMilliseconds,
-            Model = settings.ResolveModelName(),
-            Accepting = engine is not null,
-            QueuedRequests = stats?.Waiting ?? 0,
             RunningSequences = stats?.Running ?? 0,
             MaxRunningSequences = maxBatch,
-            KvBlocksUsed = stats?.KvBlocksUsed ?? 0,
-            KvBlocksTotal = stats?.KvBlocksTotal ?? 0,
             Utilization = maxBatch > 0 ? Math.Min(1, (double)sessions.Count / maxBatch) : 0,
             TokensPerSecond = tokens / settings.LoadInterval.TotalSeconds,
-            BlockSize = engine?.Options.BlockSize ?? 16,
         };
     }
 

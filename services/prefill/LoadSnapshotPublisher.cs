@@ -12,8 +12,7 @@ public sealed class LoadSnapshotPublisher(
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
     private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
-    private readonly string _instanceId = Guid.NewGuid().ToString("N");
-    private long _sequence;
+    private readonly LoadSnapshotStamp _stamp = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,24 +30,12 @@ public sealed class LoadSnapshotPublisher(
         var (utilization, tokensPerSecond, running, inFlightTokens) = load.Sample();
         var engine = host.Engine;
         var stats = engine?.Stats;
-        return new WorkerLoadSnapshot
+        return _stamp.Next(settings, WorkerRole.Prefill, engine, stats, time.GetUtcNow()) with
         {
-            AppId = settings.AppId,
-            Role = WorkerRole.Prefill,
-            InstanceId = _instanceId,
-            Sequence = Interlocked.Increment(ref _sequence),
-            TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            IntervalMs = (int)settings.LoadInterval.TotalMilliseconds,
-            Model = settings.ResolveModelName(),
-            Accepting = engine is not null,
-            QueuedRequests = stats?.Waiting ?? 0,
             QueuedTokens = inFlightTokens,
             RunningSequences = running,
-            KvBlocksUsed = stats?.KvBlocksUsed ?? 0,
-            KvBlocksTotal = stats?.KvBlocksTotal ?? 0,
             Utilization = utilization,
             TokensPerSecond = tokensPerSecond,
-            BlockSize = engine?.Options.BlockSize ?? 16,
         };
     }
 }
