@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using MoeDapr.Contracts;
@@ -110,10 +109,3 @@ public static class DecodeApi
 
     private static ProblemHttpResult Problem(int status, string detail) => TypedResults.Problem(detail: detail, statusCode: status);
 }
-
-/// <summary>Answer of <c>GET decode/stats</c>.</summary>
-/// <param name="ActiveCalls">Decode calls whose stream is open.</param>
-public sealed record DecodeStats(int ActiveCalls, Engine.EngineStats Engine, IReadOnlyList<LayerLoad> ExpertLoads);
-
-/// <summary>Token counts of one MoE layer since start.</summary>
-public sealed record LayerLoad(int Layer, long[] ExpertTokens, long[] RankTokens);

@@ -1,8 +1,8 @@
 using System.Threading.Channels;
-using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
+using MoeDapr.ServiceDefaults;
 
 namespace MoeDapr.Decode;
 
@@ -17,9 +17,8 @@ public sealed class DecodePublisher(
     : BackgroundService
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
-    private readonly string _instanceId = Guid.NewGuid().ToString("N");
-    private long _sequence;
-    private bool _failing;
+    private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
+    private readonly LoadSnapshotStamp _stamp = new();
     private long _lastGenerated;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -44,44 +43,15 @@ public sealed class DecodePublisher(
         var generated = stats?.GeneratedTokens ?? 0;
         var tokens = generated - Interlocked.Exchange(ref _lastGenerated, generated);
         var maxBatch = engine?.Options.MaxBatchSize ?? 0;
-        return new WorkerLoadSnapshot
+        return _stamp.Next(settings, WorkerRole.Decode, engine, stats, time.GetUtcNow()) with
         {
-            AppId = settings.AppId,
-            Role = WorkerRole.Decode,
-            InstanceId = _instanceId,
-            Sequence = Interlocked.Increment(ref _sequence),
-            TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            IntervalMs = (int)settings.LoadInterval.TotalMilliseconds,
-            Model = settings.ResolveModelName(),
-            Accepting = engine is not null,
-            QueuedRequests = stats?.Waiting ?? 0,
             RunningSequences = stats?.Running ?? 0,
             MaxRunningSequences = maxBatch,
-            KvBlocksUsed = stats?.KvBlocksUsed ?? 0,
-            KvBlocksTotal = stats?.KvBlocksTotal ?? 0,
             Utilization = maxBatch > 0 ? Math.Min(1, (double)sessions.Count / maxBatch) : 0,
             TokensPerSecond = tokens / settings.LoadInterval.TotalSeconds,
-            BlockSize = engine?.Options.BlockSize ?? 16,
         };
     }
 
-    private async Task PublishAsync<T>(string topic, T data, CancellationToken stoppingToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(PublishTimeout);
-            await dapr.PublishEventAsync(PubSub.Name, topic, data, timeout.Token);
-            _failing = false;
-        }
-        catch (Exception e) when (e is DaprException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
-        {
-            // One warning per outage: the sidecar may start after the app.
-            if (!_failing)
-            {
-                Log.PublishFailed(logger, topic, e.Message);
-                _failing = true;
-            }
-        }
-    }
+    private Task PublishAsync<T>(string topic, T data, CancellationToken stoppingToken) =>
+        _publisher.PublishAsync(topic, data, reason => Log.PublishFailed(logger, topic, reason), stoppingToken);
 }

@@ -31,9 +31,9 @@ public sealed class DecodeWorker(
             return request.PromptTokenIds is { Count: > 0 } ? "sampling: required" : "promptTokenIds: must hold at least one token";
         }
 
-        if ((request.KvHandle is null) != (request.FirstToken is null))
+        if (request.KvHandle is not null && request.FirstToken is null)
         {
-            return "kvHandle: kvHandle and firstToken go together (both for a prefilled prompt, neither to prefill locally)";
+            return "kvHandle: a KV handle needs the firstToken its prefill sampled";
         }
 
         var rules = PromptRules.For(engine.Config, engine.Options.MaxSequenceLength);
@@ -58,7 +58,9 @@ public sealed class DecodeWorker(
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(callerGone, deadline, abortRequested);
         var cancellationToken = linked.Token;
         var local = request.IsLocalPrefill;
-        var completion = local ? 0 : 1;
+        // The router's first token (from prefill, with or without its KV) is output 0: the stream starts after it.
+        var firstIndex = request.FirstToken is null ? 0 : 1;
+        var completion = firstIndex;
         FinishReason? finish = null;
         string? error = null;
         double ttftMs = 0;
@@ -93,7 +95,7 @@ public sealed class DecodeWorker(
             {
                 if (output.TokenId >= 0)
                 {
-                    if (completion == (local ? 0 : 1))
+                    if (completion == firstIndex)
                     {
                         ttftMs = time.GetElapsedTime(started).TotalMilliseconds;
                     }
@@ -131,7 +133,7 @@ public sealed class DecodeWorker(
             finish = FinishReason.Abort;
             error = "aborted";
         }
-        catch (EngineOverloadedException e) when (completion == (local ? 0 : 1))
+        catch (EngineOverloadedException e) when (completion == firstIndex)
         {
             error = WorkerError.Saturated;
             await emit(DecodeStreamEvent.ForError(WorkerError.Saturated, e.Message));

@@ -1,7 +1,7 @@
-using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
+using MoeDapr.ServiceDefaults;
 
 namespace MoeDapr.Prefill;
 
@@ -11,9 +11,8 @@ public sealed class LoadSnapshotPublisher(
     : BackgroundService
 {
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(5);
-    private readonly string _instanceId = Guid.NewGuid().ToString("N");
-    private long _sequence;
-    private bool _failing;
+    private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
+    private readonly LoadSnapshotStamp _stamp = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,23 +20,7 @@ public sealed class LoadSnapshotPublisher(
         using var timer = new PeriodicTimer(settings.LoadInterval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
-            var snapshot = Build(settings);
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                timeout.CancelAfter(PublishTimeout);
-                await dapr.PublishEventAsync(PubSub.Name, PubSub.WorkerLoadTopic, snapshot, timeout.Token);
-                _failing = false;
-            }
-            catch (Exception e) when (e is DaprException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
-            {
-                // One warning per outage: the sidecar may start after the app.
-                if (!_failing)
-                {
-                    Log.PublishFailed(logger, e.Message);
-                    _failing = true;
-                }
-            }
+            await _publisher.PublishAsync(PubSub.WorkerLoadTopic, Build(settings), reason => Log.PublishFailed(logger, reason), stoppingToken);
         }
     }
 
@@ -47,24 +30,12 @@ public sealed class LoadSnapshotPublisher(
         var (utilization, tokensPerSecond, running, inFlightTokens) = load.Sample();
         var engine = host.Engine;
         var stats = engine?.Stats;
-        return new WorkerLoadSnapshot
+        return _stamp.Next(settings, WorkerRole.Prefill, engine, stats, time.GetUtcNow()) with
         {
-            AppId = settings.AppId,
-            Role = WorkerRole.Prefill,
-            InstanceId = _instanceId,
-            Sequence = Interlocked.Increment(ref _sequence),
-            TimestampUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            IntervalMs = (int)settings.LoadInterval.TotalMilliseconds,
-            Model = settings.ResolveModelName(),
-            Accepting = engine is not null,
-            QueuedRequests = stats?.Waiting ?? 0,
             QueuedTokens = inFlightTokens,
             RunningSequences = running,
-            KvBlocksUsed = stats?.KvBlocksUsed ?? 0,
-            KvBlocksTotal = stats?.KvBlocksTotal ?? 0,
             Utilization = utilization,
             TokensPerSecond = tokensPerSecond,
-            BlockSize = engine?.Options.BlockSize ?? 16,
         };
     }
 }

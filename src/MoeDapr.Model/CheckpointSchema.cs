@@ -1,13 +1,5 @@
 namespace MoeDapr.Model;
 
-/// <summary>One tensor a checkpoint must hold: its Hugging Face name and shape.</summary>
-public sealed record TensorSpec(string Name, long[] Shape)
-{
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
-
-    public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";
-}
-
 /// <summary>
 /// The exact tensor names and shapes of a Hugging Face checkpoint of each family, as transformers
 /// writes them (per-expert tensors, <c>[out_features, in_features]</c> for linear weights).

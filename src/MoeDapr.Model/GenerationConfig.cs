@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace MoeDapr.Model;
@@ -33,17 +32,7 @@ public sealed record GenerationConfig
             return null;
         }
 
-        JsonNode? node;
-        try
-        {
-            node = JsonNode.Parse(File.ReadAllText(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException($"{path}: invalid JSON: {e.Message}", e);
-        }
-
-        return node is JsonObject obj ? Parse(obj, path) : throw new ModelFormatException($"{path}: expected a JSON object");
+        return Parse(JsonFields.ReadObject(path), path);
     }
 
     /// <summary>Parses a generation config object; <paramref name="source"/> names it in error messages.</summary>
@@ -64,135 +53,23 @@ public sealed record GenerationConfig
     public JsonObject ToJson()
     {
         var json = new JsonObject();
-        if (BosTokenId is { } bos)
+        void SetIfPresent(string key, JsonNode? value)
         {
-            json["bos_token_id"] = bos;
+            if (value is not null)
+            {
+                json[key] = value;
+            }
         }
 
-        if (EosTokenIds.Count == 1)
-        {
-            json["eos_token_id"] = EosTokenIds[0];
-        }
-        else if (EosTokenIds.Count > 1)
-        {
-            json["eos_token_id"] = new JsonArray(EosTokenIds.Select(id => (JsonNode)id).ToArray());
-        }
-
-        if (PadTokenId is { } pad)
-        {
-            json["pad_token_id"] = pad;
-        }
-
-        if (DoSample is { } doSample)
-        {
-            json["do_sample"] = doSample;
-        }
-
-        if (Temperature is { } temperature)
-        {
-            json["temperature"] = temperature;
-        }
-
-        if (TopP is { } topP)
-        {
-            json["top_p"] = topP;
-        }
-
-        if (TopK is { } topK)
-        {
-            json["top_k"] = topK;
-        }
-
-        if (MaxNewTokens is { } maxNewTokens)
-        {
-            json["max_new_tokens"] = maxNewTokens;
-        }
-
-        if (RepetitionPenalty is { } repetitionPenalty)
-        {
-            json["repetition_penalty"] = repetitionPenalty;
-        }
-
+        SetIfPresent("bos_token_id", BosTokenId);
+        JsonFields.SetIntOrIntArray(json, "eos_token_id", EosTokenIds);
+        SetIfPresent("pad_token_id", PadTokenId);
+        SetIfPresent("do_sample", DoSample);
+        SetIfPresent("temperature", Temperature);
+        SetIfPresent("top_p", TopP);
+        SetIfPresent("top_k", TopK);
+        SetIfPresent("max_new_tokens", MaxNewTokens);
+        SetIfPresent("repetition_penalty", RepetitionPenalty);
         return json;
-    }
-}
-
-/// <summary>Typed reads of optional JSON fields with errors that name the file and key.</summary>
-internal static class JsonFields
-{
-    /// <summary>
-    /// Reads a JSON number whether the node was parsed from text or built in memory (a <c>JsonValue</c> holding an
-    /// <c>int</c> does not convert to <c>double</c> through <c>TryGetValue</c>).
-    /// </summary>
-    public static bool TryNumber(JsonNode? node, out double value)
-    {
-        value = 0;
-        return node is JsonValue v && v.GetValueKind() == JsonValueKind.Number
-            && double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out value);
-    }
-
-    /// <summary>An integral JSON number within the range of int.</summary>
-    public static bool TryInt(JsonNode? node, out int value)
-    {
-        value = 0;
-        if (TryNumber(node, out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue)
-        {
-            value = (int)d;
-            return true;
-        }
-
-        return false;
-    }
-
-    public static string? String(JsonObject json, string key, string source) => json[key] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        var other => throw new ModelFormatException($"{source}: \"{key}\" must be a string (got {other.ToJsonString()})"),
-    };
-
-    public static int? Int(JsonObject json, string key, string source)
-    {
-        var node = json[key];
-        if (node is null)
-        {
-            return null;
-        }
-
-        if (TryInt(node, out var i))
-        {
-            return i;
-        }
-
-        throw new ModelFormatException($"{source}: \"{key}\" must be an integer (got {node.ToJsonString()})");
-    }
-
-    public static double? Double(JsonObject json, string key, string source) => json[key] switch
-    {
-        null => null,
-        var v when TryNumber(v, out var d) => d,
-        var other => throw new ModelFormatException($"{source}: \"{key}\" must be a number (got {other.ToJsonString()})"),
-    };
-
-    public static bool? Bool(JsonObject json, string key, string source) => json[key] switch
-    {
-        null => null,
-        JsonValue v when v.TryGetValue<bool>(out var b) => b,
-        var other => throw new ModelFormatException($"{source}: \"{key}\" must be true or false (got {other.ToJsonString()})"),
-    };
-
-    public static int[]? IntOrIntArray(JsonObject json, string key, string source)
-    {
-        switch (json[key])
-        {
-            case null:
-                return null;
-            case JsonArray array:
-                return array.Select(item => TryInt(item, out var i)
-                    ? i
-                    : throw new ModelFormatException($"{source}: \"{key}\" must be an integer or a list of integers")).ToArray();
-            default:
-                return [Int(json, key, source)!.Value];
-        }
     }
 }

@@ -17,14 +17,3 @@ public interface ITextTokenizer
     /// <summary>Decodes ids to text; incomplete UTF-8 at the end is kept as U+FFFD.</summary>
     string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true);
 }
-
-/// <summary>One chat message (<c>role</c> is system, user or assistant).</summary>
-public sealed record ChatMessage(string Role, string Content);
-
-/// <summary>Renders chat messages into the prompt text a family was trained on.</summary>
-public interface IChatTemplate
-{
-    string Name { get; }
-
-    string Render(IReadOnlyList<ChatMessage> messages, bool addGenerationPrompt = true);
-}

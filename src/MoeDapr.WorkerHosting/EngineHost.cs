@@ -94,18 +94,3 @@ public sealed class EngineHost(
         _stopping.Dispose();
     }
 }
-
-/// <summary>Thrown when work arrives before the model is loaded (HTTP 503).</summary>
-public sealed class EngineNotReadyException(string message) : Exception(message);
-
-/// <summary>The checkpoint folder a worker serves (its service's <c>Model:Path</c> setting).</summary>
-public sealed record ModelLocation(string Path);
-
-internal static partial class EngineHostLog
-{
-    [LoggerMessage(100, LogLevel.Information, "Model {Path} ({ModelType}) loaded in {Seconds:F1} s")]
-    public static partial void ModelLoaded(ILogger logger, string path, string modelType, double seconds);
-
-    [LoggerMessage(101, LogLevel.Critical, "Model {Path} failed to load; stopping")]
-    public static partial void ModelLoadFailed(ILogger logger, string path, Exception error);
-}

@@ -45,6 +45,3 @@ public static class EplbEndpoints
 
     private static Ok<AppliedPlan> GetApplied(PlanApplier applier) => TypedResults.Ok(new AppliedPlan(applier.AppliedVersion));
 }
-
-/// <summary>The plan version this replica serves with (0: the initial placement).</summary>
-public sealed record AppliedPlan(long Version);

@@ -1,9 +1,9 @@
-using Dapr;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
 using MoeDapr.Contracts.Eplb;
 using MoeDapr.Engine;
+using MoeDapr.ServiceDefaults;
 
 namespace MoeDapr.Decode.Eplb;
 
@@ -18,12 +18,12 @@ public sealed class LoadWindowPublisher(
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(2);
+    private readonly BestEffortPublisher _publisher = new(dapr, PubSub.Name, PublishTimeout);
     private readonly string _instanceId = Guid.NewGuid().ToString("N");
     private readonly Dictionary<int, long[]> _marks = [];
     private long _sequence;
     private long _stepsMark = -1;
     private long _windowStart;
-    private bool _failing;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -88,23 +88,7 @@ public sealed class LoadWindowPublisher(
         _windowStart = now;
     }
 
-    private async Task PublishAsync(ExpertLoadWindow window, CancellationToken stoppingToken)
-    {
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            timeout.CancelAfter(PublishTimeout);
-            await dapr.PublishEventAsync(PubSub.Name, EplbTopics.LoadWindows, window, timeout.Token);
-            _failing = false;
-        }
-        catch (Exception e) when (e is DaprException or OperationCanceledException && !stoppingToken.IsCancellationRequested)
-        {
-            // One warning per outage; a lost window only delays the next decision.
-            if (!_failing)
-            {
-                EplbLog.PublishFailed(logger, EplbTopics.LoadWindows, e.Message);
-                _failing = true;
-            }
-        }
-    }
+    // A lost window only delays the next decision.
+    private Task PublishAsync(ExpertLoadWindow window, CancellationToken stoppingToken) =>
+        _publisher.PublishAsync(EplbTopics.LoadWindows, window, reason => EplbLog.PublishFailed(logger, EplbTopics.LoadWindows, reason), stoppingToken);
 }

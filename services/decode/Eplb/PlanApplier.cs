@@ -218,9 +218,3 @@ public sealed class PlanApplier(
         base.Dispose();
     }
 }
-
-/// <summary>What applying a plan did: the layers moved, each with its serving pause, and the whole duration.</summary>
-public sealed record PlanApplyResult(long Version, IReadOnlyList<LayerMove> Layers, TimeSpan Elapsed);
-
-/// <summary>One MoE layer moved, and how long the engine stopped serving for it.</summary>
-public sealed record LayerMove(int Layer, TimeSpan Pause);

@@ -43,6 +43,3 @@ public static class PlanMaker
             return row.Select(x => total > 0 ? x / total : 0).ToArray();
         }).ToArray();
 }
-
-/// <summary>A placement proposed for every MoE layer, with the balancedness of the current and the proposed placement.</summary>
-public sealed record Proposal(int[][] Phy2Log, double Before, double After);

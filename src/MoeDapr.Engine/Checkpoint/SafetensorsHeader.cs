@@ -4,14 +4,6 @@ using MoeDapr.Model;
 
 namespace MoeDapr.Engine.Checkpoint;
 
-/// <summary>One tensor of a safetensors file: dtype, shape and its byte range within the data section.</summary>
-public sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape, long Begin, long End)
-{
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
-
-    public long ByteLength => End - Begin;
-}
-
 /// <summary>
 /// The parsed and validated header of one safetensors file. Layout (per the safetensors spec): an 8-byte
 /// little-endian header length N, N bytes of UTF-8 JSON (padded with spaces), then the data section.

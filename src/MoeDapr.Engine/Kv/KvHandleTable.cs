@@ -71,6 +71,3 @@ internal sealed class KvHandleTable(BlockPool pool, TimeProvider time, TimeSpan 
     private static ArgumentException Unknown(EngineKvHandle handle, string state) =>
         new($"KV handle {handle.Id} is unknown, expired or {state}", nameof(handle));
 }
-
-/// <summary>The KV under one handle: the tokens it covers, their blocks and the prefix hashes of the full ones.</summary>
-internal sealed record HeldKv(int[] Tokens, List<int> Blocks, List<UInt128> Hashes, DateTimeOffset Expires);

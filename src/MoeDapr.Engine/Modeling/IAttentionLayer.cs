@@ -11,10 +11,3 @@ internal interface IAttentionLayer : IDisposable
     /// </summary>
     Tensor Forward(Tensor x, StepContext context, Tensor kvLayer);
 }
-
-/// <summary>The feed-forward part of a decoder layer: a dense MLP or a mixture of experts.</summary>
-internal interface IFeedForwardLayer : IDisposable
-{
-    /// <summary><paramref name="x"/>: [T, hidden] (normed); returns [T, hidden].</summary>
-    Tensor Forward(Tensor x);
-}

@@ -1,8 +1,6 @@
-using System.Runtime.InteropServices;
 using MoeDapr.Contracts;
 using MoeDapr.Engine.Kv;
 using MoeDapr.Engine.Sampling;
-using MoeDapr.Model;
 
 namespace MoeDapr.Engine.Scheduling;
 
@@ -70,7 +68,7 @@ internal sealed class Scheduler(
 
         _running.Remove(sequence);
         _waiting.Remove(sequence);
-        FreeBlocks(sequence);
+        SequenceBlocks.Free(pool, sequence);
         sequence.Sink.OnToken(sequence, new TokenOutput(-1, 0, [], FinishReason.Abort));
         return true;
     }
@@ -89,7 +87,7 @@ internal sealed class Scheduler(
     {
         foreach (var s in _running.Concat(_waiting).ToArray())
         {
-            FreeBlocks(s);
+            SequenceBlocks.Free(pool, s);
             s.Sink.OnFailed(s, error);
         }
 
@@ -103,7 +101,7 @@ internal sealed class Scheduler(
         foreach (var chunk in plan.Chunks)
         {
             _running.Remove(chunk.Sequence);
-            FreeBlocks(chunk.Sequence);
+            SequenceBlocks.Free(pool, chunk.Sequence);
             chunk.Sequence.Sink.OnFailed(chunk.Sequence, error);
         }
     }
@@ -119,7 +117,7 @@ internal sealed class Scheduler(
         while (_waiting.First is { } node && _running.Count < limits.MaxBatchSize)
         {
             var s = node.Value;
-            var needed = BlocksFor(s.Tokens.Count) - s.Blocks.Count;
+            var needed = SequenceBlocks.For(blockSize, s.Tokens.Count) - s.Blocks.Count;
             if (needed > pool.Available)
             {
                 break;
@@ -128,7 +126,7 @@ internal sealed class Scheduler(
             _waiting.RemoveFirst();
             if (s.Computed == 0)
             {
-                ReusePrefix(s);
+                SequenceBlocks.ReusePrefix(pool, blockSize, s);
             }
 
             _running.Add(s);
@@ -191,7 +189,7 @@ internal sealed class Scheduler(
             PromptTokens += Math.Max(0, Math.Min(start + n, s.PromptLength) - start);
             s.Computed = start + n;
             computed += n;
-            RegisterFullBlocks(s);
+            SequenceBlocks.RegisterFull(pool, blockSize, s);
             if (s.Remaining == 0)
             {
                 Append(s, outputs.Samples[i] ?? throw new InvalidOperationException($"the step sampled no token for request {s.RequestId}"));
@@ -243,7 +241,7 @@ internal sealed class Scheduler(
             }
             else
             {
-                FreeBlocks(s);
+                SequenceBlocks.Free(pool, s);
             }
 
             s.Sink.OnPrefilled(s, output, handle);
@@ -253,30 +251,10 @@ internal sealed class Scheduler(
         if (finish is not null)
         {
             _running.Remove(s);
-            FreeBlocks(s);
+            SequenceBlocks.Free(pool, s);
         }
 
         s.Sink.OnToken(s, output);
-    }
-
-    /// <summary>Takes cached blocks for the longest cached prefix, leaving at least one token to compute.</summary>
-    private void ReusePrefix(Sequence s)
-    {
-        var tokens = s.Tokens.ToArray();
-        var hashes = PrefixBlockHash.Chain(tokens.AsSpan(0, tokens.Length - 1), blockSize);
-        foreach (var hash in hashes)
-        {
-            if (!pool.TryReuse(hash, out var block))
-            {
-                break;
-            }
-
-            s.Blocks.Add(block);
-            s.Hashes.Add(hash);
-        }
-
-        s.Computed = s.Blocks.Count * blockSize;
-        s.CachedTokens = s.Computed;
     }
 
     /// <summary>Allocates the blocks each wanted chunk needs, preempting the newest other sequences when the pool is empty.</summary>
@@ -290,7 +268,7 @@ internal sealed class Scheduler(
                 continue; // preempted for an earlier entry
             }
 
-            var needed = BlocksFor(s.Computed + count) - s.Blocks.Count;
+            var needed = SequenceBlocks.For(blockSize, s.Computed + count) - s.Blocks.Count;
             while (needed > pool.Available)
             {
                 var victim = _running.LastOrDefault(r => r != s && !kept.Any(k => k.Sequence == r)) ?? _running.LastOrDefault(r => r != s);
@@ -307,7 +285,7 @@ internal sealed class Scheduler(
             if (needed > pool.Available)
             {
                 _running.Remove(s);
-                FreeBlocks(s);
+                SequenceBlocks.Free(pool, s);
                 s.Sink.OnFailed(s, new InvalidOperationException($"the KV pool ({pool.Total} blocks) cannot hold request {s.RequestId}"));
                 continue;
             }
@@ -327,30 +305,8 @@ internal sealed class Scheduler(
     private void Preempt(Sequence s)
     {
         _running.Remove(s);
-        FreeBlocks(s);
+        SequenceBlocks.Free(pool, s);
         s.Computed = 0;
         _waiting.AddFirst(s);
     }
-
-    private void RegisterFullBlocks(Sequence s)
-    {
-        var full = s.Computed / blockSize;
-        while (s.Hashes.Count < full)
-        {
-            var b = s.Hashes.Count;
-            var parent = b == 0 ? PrefixBlockHash.Root : s.Hashes[b - 1];
-            var hash = PrefixBlockHash.Compute(parent, CollectionsMarshal.AsSpan(s.Tokens).Slice(b * blockSize, blockSize));
-            s.Hashes.Add(hash);
-            pool.Register(s.Blocks[b], hash);
-        }
-    }
-
-    private void FreeBlocks(Sequence s)
-    {
-        pool.ReleaseAll(s.Blocks);
-        s.Blocks.Clear();
-        s.Hashes.Clear();
-    }
-
-    private int BlocksFor(int tokens) => (tokens + blockSize - 1) / blockSize;
 }

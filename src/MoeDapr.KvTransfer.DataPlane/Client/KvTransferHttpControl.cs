@@ -15,17 +15,11 @@ public sealed class KvTransferHttpControl(HttpClient http) : IKvTransferControl
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task<KvAllocateResponse> AllocateAsync(KvAllocateRequest request, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(KvTransferRoutes.Allocations, request, Json, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<KvAllocateResponse>(response, "allocate", cancellationToken).ConfigureAwait(false);
-    }
+    public Task<KvAllocateResponse> AllocateAsync(KvAllocateRequest request, CancellationToken cancellationToken) =>
+        PostAsync<KvAllocateResponse>(KvTransferRoutes.Allocations, request, "allocate", cancellationToken);
 
-    public async Task<KvCommitResponse> CommitAsync(string handle, KvCommitRequest request, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(KvTransferRoutes.Commit(handle), request, Json, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<KvCommitResponse>(response, "commit", cancellationToken).ConfigureAwait(false);
-    }
+    public Task<KvCommitResponse> CommitAsync(string handle, KvCommitRequest request, CancellationToken cancellationToken) =>
+        PostAsync<KvCommitResponse>(KvTransferRoutes.Commit(handle), request, "commit", cancellationToken);
 
     public async Task<KvLocation?> LocateAsync(string handle, string? requesterHost, CancellationToken cancellationToken)
     {
@@ -44,17 +38,11 @@ public sealed class KvTransferHttpControl(HttpClient http) : IKvTransferControl
         return await ReadAsync<KvLocation>(response, "locate", cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<KvPrefixLocateResponse> LocatePrefixAsync(KvPrefixLocateRequest request, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(KvTransferRoutes.PrefixLocate, request, Json, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<KvPrefixLocateResponse>(response, "locate-prefix", cancellationToken).ConfigureAwait(false);
-    }
+    public Task<KvPrefixLocateResponse> LocatePrefixAsync(KvPrefixLocateRequest request, CancellationToken cancellationToken) =>
+        PostAsync<KvPrefixLocateResponse>(KvTransferRoutes.PrefixLocate, request, "locate-prefix", cancellationToken);
 
-    public async Task<KvLocation> RenewAsync(string handle, KvRenewRequest request, CancellationToken cancellationToken)
-    {
-        using var response = await http.PostAsJsonAsync(KvTransferRoutes.Renew(handle), request, Json, cancellationToken).ConfigureAwait(false);
-        return await ReadAsync<KvLocation>(response, "renew", cancellationToken).ConfigureAwait(false);
-    }
+    public Task<KvLocation> RenewAsync(string handle, KvRenewRequest request, CancellationToken cancellationToken) =>
+        PostAsync<KvLocation>(KvTransferRoutes.Renew(handle), request, "renew", cancellationToken);
 
     public async Task<bool> ReleaseAsync(string handle, CancellationToken cancellationToken)
     {
@@ -66,6 +54,12 @@ public sealed class KvTransferHttpControl(HttpClient http) : IKvTransferControl
 
         await EnsureSuccessAsync(response, "release", cancellationToken).ConfigureAwait(false);
         return true;
+    }
+
+    private async Task<T> PostAsync<T>(string uri, object request, string operation, CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsJsonAsync(uri, request, Json, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync<T>(response, operation, cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task<T> ReadAsync<T>(HttpResponseMessage response, string operation, CancellationToken cancellationToken)

@@ -1,8 +1,5 @@
 namespace MoeDapr.Model.Tokenization;
 
-/// <summary>The result of BPE training: tokens in id order (alphabet first, then merged tokens) and the merges by rank.</summary>
-public sealed record BpeTrainingResult(IReadOnlyList<string> Tokens, IReadOnlyList<(string Left, string Right)> Merges, bool ReachedTarget);
-
 /// <summary>
 /// Learns BPE merges from word counts: repeatedly merges the most frequent adjacent pair (ties broken by the
 /// lower pair of ids, so training is deterministic). Pair counts are updated incrementally per affected word,

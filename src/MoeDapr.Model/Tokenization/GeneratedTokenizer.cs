@@ -2,12 +2,6 @@ using System.Text.Json.Nodes;
 
 namespace MoeDapr.Model.Tokenization;
 
-/// <summary>The tokenizer files of a generated checkpoint, as Hugging Face lays them out.</summary>
-public sealed record TokenizerFiles(JsonObject TokenizerJson, JsonObject TokenizerConfig)
-{
-    public const string TokenizerConfigFileName = "tokenizer_config.json";
-}
-
 /// <summary>
 /// Trains the tokenizer of a generated checkpoint on <see cref="TrainingCorpus"/> to exactly the config's
 /// vocabulary size: byte-level BPE with Qwen's pre-tokenizer and ChatML special tokens for Qwen families,

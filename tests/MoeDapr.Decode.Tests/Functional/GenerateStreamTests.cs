@@ -57,6 +57,26 @@ public sealed class GenerateStreamTests(DecodeFixture decode) : IClassFixture<De
     }
 
     [Fact]
+    public async Task Generate_FirstTokenWithoutKvHandle_PrefillsLocallyAndContinuesFromIndexOne()
+    {
+        // The router's retry after a failed KV path: the client already has output 0, so decode must not sample it again.
+        var prompt = decode.Checkpoint.Prompt(10, salt: 4);
+        var sampling = new SamplingParams { Temperature = 1, MaxTokens = 8, Seed = 9, IgnoreEos = true };
+        var full = await TokensAsync("first-full", prompt, sampling);
+        var request = DecodeCalls.LocalPrefill("first-given", prompt, sampling) with { FirstToken = new TokenSample { TokenId = full[0] } };
+
+        using var response = await decode.Client.GenerateAsync(request);
+        var (_, events) = await response.ReadStreamAsync();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var tokens = events.Where(e => e.Kind == DecodeEventKind.Token).ToList();
+        Assert.Equal(Enumerable.Range(1, sampling.MaxTokens - 1), tokens.Select(e => e.Index!.Value));
+        Assert.Equal(full.Skip(1), tokens.Select(e => e.Token!.TokenId));
+        Assert.Equal(DecodeEventKind.Done, events[^1].Kind);
+        Assert.Equal(sampling.MaxTokens, events[^1].CompletionTokens);
+    }
+
+    [Fact]
     public async Task Generate_SameRequestIdWhileRunning_409AndAbortEndsTheFirstStream()
     {
         var prompt = decode.Checkpoint.Prompt(8, salt: 3);

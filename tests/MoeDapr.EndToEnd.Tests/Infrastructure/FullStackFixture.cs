@@ -56,22 +56,7 @@ public sealed class FullStackFixture : IAsyncLifetime
     }
 
     /// <summary>Greedy output ids of the in-process engine, ending at EOS or <paramref name="maxTokens"/>.</summary>
-    public async Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens)
-    {
-        var tokens = new List<int>();
-        await foreach (var output in Reference.GenerateAsync(new GenerateRequest
-        {
-            RequestId = Guid.NewGuid().ToString("N"), PromptTokens = prompt, Sampling = SamplingParams.Greedy(maxTokens),
-        }))
-        {
-            if (output.TokenId >= 0)
-            {
-                tokens.Add(output.TokenId);
-            }
-        }
-
-        return tokens;
-    }
+    public Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens) => StackCalls.GreedyAsync(Reference, prompt, maxTokens);
 
     /// <summary>A method of <paramref name="appId"/> invoked through its sidecar.</summary>
     public Uri Invoke(string appId, string method) => new(Stack.SidecarUrl(appId), $"v1.0/invoke/{appId}/method/{method}");
@@ -93,13 +78,6 @@ public sealed class FullStackFixture : IAsyncLifetime
 
         _checkpoint?.Dispose();
         Http.Dispose();
-        try
-        {
-            Directory.Delete(WorkDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left to the OS's temp cleanup.
-        }
+        StackCalls.TryDelete(WorkDir);
     }
 }

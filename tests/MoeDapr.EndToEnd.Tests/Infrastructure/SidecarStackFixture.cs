@@ -1,6 +1,5 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Runtime.CompilerServices;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Contracts;
 using MoeDapr.Engine;
@@ -68,22 +67,7 @@ public class SidecarStackFixture : IAsyncLifetime
     /// <summary>A method of <paramref name="appId"/> invoked through its sidecar.</summary>
     public Uri Invoke(string appId, string method) => new(Stack.SidecarUrl(appId), $"v1.0/invoke/{appId}/method/{method}");
 
-    public async Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens)
-    {
-        var tokens = new List<int>();
-        await foreach (var output in Reference.GenerateAsync(new GenerateRequest
-        {
-            RequestId = Guid.NewGuid().ToString("N"), PromptTokens = prompt, Sampling = SamplingParams.Greedy(maxTokens),
-        }))
-        {
-            if (output.TokenId >= 0)
-            {
-                tokens.Add(output.TokenId);
-            }
-        }
-
-        return tokens;
-    }
+    public Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens) => StackCalls.GreedyAsync(Reference, prompt, maxTokens);
 
     public async Task<PrefillSequenceResult> PrefillAsync(string requestId, IReadOnlyList<int> prompt, SamplingParams sampling)
     {
@@ -97,20 +81,8 @@ public class SidecarStackFixture : IAsyncLifetime
         return Assert.Single((await response.Content.ReadFromJsonAsync<PrefillBatchResponse>(ContractJson.Options))!.Results);
     }
 
-    public async IAsyncEnumerable<DecodeStreamEvent> DecodeAsync(DecodeRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using var message = new HttpRequestMessage(HttpMethod.Post, Invoke(AppIds.Decode, WorkerMethods.DecodeGenerate))
-        {
-            Content = JsonContent.Create(request, options: ContractJson.Options),
-        };
-        using var response = await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
-        {
-            yield return e;
-        }
-    }
+    public IAsyncEnumerable<DecodeStreamEvent> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken = default) =>
+        StackCalls.DecodeAsync(Http, Invoke(AppIds.Decode, WorkerMethods.DecodeGenerate), request, cancellationToken);
 
     public async Task<DecodeStatsView> DecodeStatsAsync() =>
         (await Http.GetFromJsonAsync<DecodeStatsView>(Invoke(AppIds.Decode, "decode/stats"), ContractJson.Options))!;
@@ -136,14 +108,7 @@ public class SidecarStackFixture : IAsyncLifetime
 
         _checkpoint?.Dispose();
         Http.Dispose();
-        try
-        {
-            Directory.Delete(WorkDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left to the OS's temp cleanup.
-        }
+        StackCalls.TryDelete(WorkDir);
     }
 
     private static async Task WaitListeningAsync(int port, TimeSpan timeout)

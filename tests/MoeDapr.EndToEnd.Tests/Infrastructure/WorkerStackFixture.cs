@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using MoeDapr.Cli.Orchestration;
 using MoeDapr.Contracts;
@@ -70,24 +69,7 @@ public sealed partial class WorkerStackFixture : IAsyncLifetime
     }
 
     /// <summary>Greedy tokens of the in-process reference engine.</summary>
-    public async Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens)
-    {
-        var tokens = new List<int>();
-        await foreach (var output in Reference.GenerateAsync(new GenerateRequest
-        {
-            RequestId = Guid.NewGuid().ToString("N"),
-            PromptTokens = prompt,
-            Sampling = SamplingParams.Greedy(maxTokens),
-        }))
-        {
-            if (output.TokenId >= 0)
-            {
-                tokens.Add(output.TokenId);
-            }
-        }
-
-        return tokens;
-    }
+    public Task<IReadOnlyList<int>> ReferenceGreedyAsync(IReadOnlyList<int> prompt, int maxTokens) => StackCalls.GreedyAsync(Reference, prompt, maxTokens);
 
     /// <summary>Prefill of one sequence through the prefill worker.</summary>
     public async Task<PrefillSequenceResult> PrefillAsync(string requestId, IReadOnlyList<int> prompt, SamplingParams sampling, CancellationToken cancellationToken = default)
@@ -104,20 +86,8 @@ public sealed partial class WorkerStackFixture : IAsyncLifetime
     }
 
     /// <summary>Opens a decode call and yields its events as they arrive.</summary>
-    public async IAsyncEnumerable<DecodeStreamEvent> DecodeAsync(DecodeRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(Decode, WorkerMethods.DecodeGenerate))
-        {
-            Content = JsonContent.Create(request, options: ContractJson.Options),
-        };
-        using var response = await Http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        response.EnsureSuccessStatusCode();
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        await foreach (var e in DecodeStream.ReadAllAsync(body, cancellationToken))
-        {
-            yield return e;
-        }
-    }
+    public IAsyncEnumerable<DecodeStreamEvent> DecodeAsync(DecodeRequest request, CancellationToken cancellationToken = default) =>
+        StackCalls.DecodeAsync(Http, new Uri(Decode, WorkerMethods.DecodeGenerate), request, cancellationToken);
 
     /// <summary>Prefill then decode, the disaggregated path; returns every output token (the first included) and the last event.</summary>
     public async Task<(List<int> Tokens, DecodeStreamEvent Last)> GenerateAsync(IReadOnlyList<int> prompt, SamplingParams sampling, CancellationToken cancellationToken = default)
@@ -180,14 +150,7 @@ public sealed partial class WorkerStackFixture : IAsyncLifetime
         KvClient?.Dispose();
         _checkpoint?.Dispose();
         Http.Dispose();
-        try
-        {
-            Directory.Delete(ModelDir, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A mapping still closing; the temp folder is cleaned by the OS.
-        }
+        StackCalls.TryDelete(ModelDir);
     }
 
     private async Task<Uri> StartAsync(ServiceBinaries binaries, string service, IReadOnlyDictionary<string, string> env, string[] arguments)

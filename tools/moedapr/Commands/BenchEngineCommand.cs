@@ -68,13 +68,12 @@ internal static class BenchEngineCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            return await EngineCommandOptions.RunAsync(async () =>
+            return await EngineSession.RunAsync(modelValue, options, async session =>
             {
-                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
                 var report = await RunAsync(session, prompt, decode, cancellationToken);
                 Print(report);
                 return 0;
-            });
+            }, cancellationToken);
         });
         return engine;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using MoeDapr.Engine;
-using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Commands;
 
@@ -24,26 +23,6 @@ internal static class EngineCommandOptions
     {
         Console.Error.WriteLine($"error: {message}");
         return Failure;
-    }
-
-    /// <summary>
-    /// Runs an engine command's body: a malformed checkpoint is a failure, an engine setting the engine refuses is a
-    /// usage error naming the argument behind it.
-    /// </summary>
-    public static async Task<int> RunAsync(Func<Task<int>> body)
-    {
-        try
-        {
-            return await body();
-        }
-        catch (ModelFormatException e)
-        {
-            return Fail(e.Message);
-        }
-        catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
-        {
-            return Usage(Describe(e));
-        }
     }
 
     public static bool TryParseTokens(string text, string argument, out int[] tokens, out string error)

@@ -37,6 +37,33 @@ internal sealed class EngineSession : IAsyncDisposable
         return spec.IsRandom || Directory.Exists(spec.Folder) ? null : $"--model: model folder \"{model}\" not found";
     }
 
+    /// <summary>
+    /// Opens <paramref name="model"/>, runs <paramref name="body"/> on it and closes it; a bad model folder or an engine
+    /// setting the engine refuses ends the command with the usual error code instead of a stack trace.
+    /// </summary>
+    public static async Task<int> RunAsync(string model, EngineOptions options, Func<EngineSession, Task<int>> body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var session = await OpenAsync(model, options, cancellationToken);
+            return await body(session);
+        }
+        catch (ModelFormatException e)
+        {
+            return EngineCommandOptions.Fail(e.Message);
+        }
+        catch (ArgumentException e) when (e.ParamName is not null && e.Message.StartsWith("EngineOptions.", StringComparison.Ordinal))
+        {
+            return EngineCommandOptions.Usage(EngineCommandOptions.Describe(e));
+        }
+    }
+
+    /// <summary>The <c>--tokens</c> error for the first id outside this model's vocabulary, or null.</summary>
+    public string? CheckVocabulary(IReadOnlyList<int> ids) =>
+        ids.FirstOrDefault(t => t >= Config.VocabSize, -1) is var bad && bad >= 0
+            ? $"--tokens: token id {bad} is outside the vocabulary [0, {Config.VocabSize})"
+            : null;
+
     public static async Task<EngineSession> OpenAsync(string model, EngineOptions options, CancellationToken cancellationToken)
     {
         ModelConfig config;

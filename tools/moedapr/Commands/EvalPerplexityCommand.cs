@@ -71,9 +71,8 @@ internal static class EvalPerplexityCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            return await EngineCommandOptions.RunAsync(async () =>
+            return await EngineSession.RunAsync(modelDir, options, async session =>
             {
-                await using var session = await EngineSession.OpenAsync(modelDir, options, cancellationToken);
                 if (session.Tokenizer is null)
                 {
                     return EngineCommandOptions.Usage($"--model: \"{modelDir}\" has no tokenizer.json to encode the text with");
@@ -94,7 +93,7 @@ internal static class EvalPerplexityCommand
                 var result = await PerplexityEvaluator.EvaluateAsync(session.Engine, tokens, windowValue, cancellationToken: cancellationToken);
                 Report(modelDir, textFile, session.Engine.Options.ResolveDtype(session.Engine.Options.ResolveDevice()).ToString(), result, clock.Elapsed);
                 return 0;
-            });
+            }, cancellationToken);
         });
         return command;
     }

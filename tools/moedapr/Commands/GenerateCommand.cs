@@ -73,9 +73,8 @@ internal static class GenerateCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            return await EngineCommandOptions.RunAsync(async () =>
+            return await EngineSession.RunAsync(modelValue, options, async session =>
             {
-                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
                 if (promptText is not null)
                 {
                     if (session.Tokenizer is null)
@@ -86,9 +85,9 @@ internal static class GenerateCommand
                     ids = [.. session.Tokenizer.Encode(promptText)];
                 }
 
-                if (ids.FirstOrDefault(t => t >= session.Config.VocabSize, -1) is var bad && bad >= 0)
+                if (session.CheckVocabulary(ids) is { } vocabularyError)
                 {
-                    return EngineCommandOptions.Usage($"--tokens: token id {bad} is outside the vocabulary [0, {session.Config.VocabSize})");
+                    return EngineCommandOptions.Usage(vocabularyError);
                 }
 
                 var generated = new List<int>();
@@ -111,7 +110,7 @@ internal static class GenerateCommand
                 };
                 Console.WriteLine(json.ToJsonString());
                 return 0;
-            });
+            }, cancellationToken);
         });
         return command;
     }

@@ -34,12 +34,11 @@ internal static class LogitsCommand
                 return EngineCommandOptions.Usage(optionError);
             }
 
-            return await EngineCommandOptions.RunAsync(async () =>
+            return await EngineSession.RunAsync(modelValue, options, async session =>
             {
-                await using var session = await EngineSession.OpenAsync(modelValue, options, cancellationToken);
-                if (ids.FirstOrDefault(t => t >= session.Config.VocabSize, -1) is var bad && bad >= 0)
+                if (session.CheckVocabulary(ids) is { } vocabularyError)
                 {
-                    return EngineCommandOptions.Usage($"--tokens: token id {bad} is outside the vocabulary [0, {session.Config.VocabSize})");
+                    return EngineCommandOptions.Usage(vocabularyError);
                 }
 
                 var logits = await session.Engine.LogitsAsync(ids, cancellationToken);
@@ -50,7 +49,7 @@ internal static class LogitsCommand
                 };
                 Console.WriteLine(json.ToJsonString());
                 return 0;
-            });
+            }, cancellationToken);
         });
         return command;
     }

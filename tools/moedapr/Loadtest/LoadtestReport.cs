@@ -92,35 +92,3 @@ public sealed record LoadtestReport
         };
     }
 }
-
-/// <summary>The settings a report was produced with.</summary>
-public sealed record ReportConfig(
-    string Url, string Model, double DurationSeconds, double TargetQps, int MaxNewTokens, int PromptLenMin, int PromptLenMax,
-    int? Concurrency, bool Stream, double? SloTtftMs, double? SloTpotMs, int Seed, double RequestTimeoutSeconds,
-    int SharedPrefixLen = 0, int SharedPrefixes = 1);
-
-/// <summary>
-/// How arrivals ended. <c>arrivals</c> = <c>sent</c> + <c>dropped</c>; <c>sent</c> = <c>ok</c> + <c>rejected</c> (429)
-/// + <c>timed_out</c> (503) + <c>failed</c>.
-/// </summary>
-public sealed record ReportCounts(
-    int Arrivals, int Sent, int Ok, int Rejected, int TimedOut, int Failed, int Dropped, IReadOnlyDictionary<string, int> FailureReasons);
-
-/// <summary>Rates over the elapsed time of the run (the offered rate over the arrival window).</summary>
-public sealed record ReportThroughput(double OfferedQps, double RequestsPerSecond, long OutputTokens, double OutputTokensPerSecond);
-
-/// <summary>
-/// Latencies of completed requests, of 429 answers (<c>rejection</c>), and how late the client sent each arrival
-/// (<c>schedule_lag</c>: a large lag means the client, not the server, limited the offered load); null where nothing
-/// was measured.
-/// </summary>
-public sealed record ReportLatency(
-    LatencySummary? Ttft, LatencySummary? Tpot, LatencySummary? Itl, LatencySummary? E2e, LatencySummary? Rejection, LatencySummary? ScheduleLag);
-
-/// <summary>Completed requests that met every objective given, per second and as a share of all arrivals.</summary>
-public sealed record ReportGoodput(int GoodRequests, double RequestsPerSecond, double FractionOfArrivals, double? SloTtftMs, double? SloTpotMs);
-
-/// <summary>One arrival as the report lists it (times in milliseconds from the start of the run, latencies in milliseconds).</summary>
-public sealed record ReportRequest(
-    int Index, double ScheduledMs, double SentMs, int PromptWords, RequestOutcome Outcome, int? Status, double? TtftMs, double? TpotMs,
-    double? E2eMs, int OutputTokens, string? Error);

@@ -1,8 +1,5 @@
 namespace MoeDapr.Cli.Loadtest;
 
-/// <summary>Every request of a finished run, in arrival order, and how long the run took.</summary>
-public sealed record LoadtestResult(IReadOnlyList<RequestRecord> Requests, TimeSpan Elapsed, DateTimeOffset StartedAt, bool Cancelled);
-
 /// <summary>
 /// Offers open-loop Poisson load: each request is sent at its scheduled time whether or not earlier ones have
 /// answered (a late loop catches up at once), so a slow server meets the offered rate, not a politely reduced one.

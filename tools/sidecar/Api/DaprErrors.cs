@@ -29,11 +29,3 @@ public static class DaprErrors
     public static IResult Result(int status, string errorCode, string message) =>
         Results.Json(new ErrorBody(errorCode, message), Options, statusCode: status);
 }
-
-/// <summary>The error body's shape.</summary>
-public sealed record ErrorBody(
-    [property: System.Text.Json.Serialization.JsonPropertyName("errorCode")] string ErrorCode,
-    [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message);
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(ErrorBody))]
-internal sealed partial class ErrorJson : System.Text.Json.Serialization.JsonSerializerContext;

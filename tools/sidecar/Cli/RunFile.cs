@@ -5,9 +5,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace MoeDapr.Sidecar.Cli;
 
-/// <summary>One app of a run file: its sidecar options, working folder, command and environment.</summary>
-public sealed record RunFileApp(SidecarOptions Options, string WorkingDirectory, IReadOnlyList<string> Command, IReadOnlyDictionary<string, string> Environment);
-
 /// <summary>
 /// Reads the dapr run -f format: version: 1, common {resourcesPath(s), configFilePath, env, appProtocol, ...},
 /// apps [{appID, appDirPath, appPort, command: [...], env, daprHTTPPort, daprGRPCPort, enableAppHealthCheck, appHealthCheckPath, ...}].

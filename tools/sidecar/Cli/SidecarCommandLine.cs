@@ -3,15 +3,6 @@ using MoeDapr.Sidecar.Hosting;
 
 namespace MoeDapr.Sidecar.Cli;
 
-/// <summary>What the command line asked for.</summary>
-public sealed record ParsedCommandLine(
-    SidecarOptions? Single,
-    IReadOnlyList<string> AppCommand,
-    string? RunFile,
-    string? RegistryPath,
-    string LogLevel,
-    bool Help);
-
 /// <summary>Parses daprd-style flags ("--flag value" or "--flag=value"), an app command after "--", or "run -f file".</summary>
 public static class SidecarCommandLine
 {

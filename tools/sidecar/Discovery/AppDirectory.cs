@@ -4,24 +4,6 @@ using System.Text.Json;
 
 namespace MoeDapr.Sidecar.Discovery;
 
-/// <summary>What one sidecar publishes about itself in the registry folder.</summary>
-public sealed record SidecarRecord(
-    string AppId,
-    string Host,
-    int HttpPort,
-    int GrpcPort,
-    int? AppPort,
-    int Pid,
-    string InstanceId,
-    IReadOnlyList<string> ActorTypes,
-    long HeartbeatUnixMs);
-
-/// <summary>A sidecar in this process (multi-app mode or tests) that another sidecar can call directly.</summary>
-public interface ILocalSidecar
-{
-    SidecarRecord Describe();
-}
-
 /// <summary>
 /// Name resolution without a central daemon: sidecars of this process are found directly; sidecars of other
 /// processes through a folder of small JSON files (one per sidecar, rewritten as a heartbeat every 2 s; a file

@@ -115,6 +115,3 @@ public sealed class SidecarOptions
         }
     }
 }
-
-/// <summary>A setting, flag or resource file the sidecar cannot start with.</summary>
-public sealed class SidecarConfigurationException(string message) : Exception(message);

@@ -7,17 +7,6 @@ using MoeDapr.Sidecar.Resources;
 
 namespace MoeDapr.Sidecar.PubSub;
 
-/// <summary>How the app answered a delivery.</summary>
-public enum DeliveryOutcome
-{
-    Success,
-    Retry,
-    Drop,
-}
-
-/// <summary>An active subscription with its parsed routing rules.</summary>
-public sealed record ActiveSubscription(SubscriptionSpec Spec, IReadOnlyList<(MatchExpression? Match, string Path)> Rules, RetryPolicy? Retry);
-
 /// <summary>
 /// Subscribes the app to its topics (from GET /dapr/subscribe and declarative Subscription resources) and delivers
 /// CloudEvents with daprd's SUCCESS / RETRY / DROP / 404 semantics, resiliency retries and dead-letter topics.

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using MoeDapr.Contracts;
 
-namespace MoeDapr.Router.Tests.Contracts;
+namespace MoeDapr.Contracts.Tests;
 
 public sealed class ContractsTests
 {
