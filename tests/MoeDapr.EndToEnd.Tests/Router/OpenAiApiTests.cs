@@ -128,7 +128,6 @@ public sealed class OpenAiApiTests(FullStackFixture stack) : IClassFixture<FullS
     [Theory]
     [InlineData("{\"model\":\"model\",\"prompt\":\"\",\"max_tokens\":4}", "prompt")]
     [InlineData("{\"model\":\"model\",\"prompt\":\"hi\",\"max_tokens\":0}", "max_tokens")]
-    [InlineData("{\"model\":\"no-such-model\",\"prompt\":\"hi\"}", "model")]
     [InlineData("{\"model\":\"model\",\"prompt\":\"hi\",\"temperature\":7}", "temperature")]
     [InlineData("{\"model\":\"model\",\"prompt\":", null)]
     public async Task Completions_InvalidRequest_Gets400WithOpenAiErrorBody(string body, string? param)
@@ -142,6 +141,18 @@ public sealed class OpenAiApiTests(FullStackFixture stack) : IClassFixture<FullS
         {
             Assert.Equal(param, error["param"]?.GetValue<string>());
         }
+    }
+
+    [Fact]
+    public async Task Completions_UnknownModel_Gets404ModelNotFound()
+    {
+        using var response = await stack.Http.PostAsync(new Uri(stack.Router, "v1/completions"),
+            new StringContent("{\"model\":\"no-such-model\",\"prompt\":\"hi\"}", Encoding.UTF8, "application/json"));
+        var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("model_not_found", error["code"]?.GetValue<string>());
+        Assert.Equal("model", error["param"]?.GetValue<string>());
     }
 
     private async Task<JsonNode> CompleteAsync(int[] prompt, int maxTokens)
