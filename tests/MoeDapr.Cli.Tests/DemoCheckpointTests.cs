@@ -1,5 +1,4 @@
 using MoeDapr.Cli.Commands;
-using MoeDapr.Cli.Orchestration;
 using MoeDapr.Model;
 
 namespace MoeDapr.Cli.Tests;

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;
 using TorchSharp;

@@ -1,8 +1,6 @@
-using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using MoeDapr.Contracts.KvTransfer;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;

@@ -1,9 +1,5 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.KvTransfer.DataPlane;
-using MoeDapr.KvTransfer.DataPlane.Client;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;

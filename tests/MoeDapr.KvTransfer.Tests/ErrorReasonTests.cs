@@ -1,10 +1,6 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.KvTransfer.DataPlane;
-using MoeDapr.KvTransfer.DataPlane.Client;
 using static MoeDapr.Contracts.KvTransfer.KvTransferErrorReason;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 

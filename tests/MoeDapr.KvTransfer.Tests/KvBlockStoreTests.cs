@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Time.Testing;
-using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.KvTransfer.DataPlane;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;

@@ -2,9 +2,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Time.Testing;
-using MoeDapr.Contracts.KvTransfer;
-using MoeDapr.KvTransfer.DataPlane.Client;
 
 namespace MoeDapr.KvTransfer.Tests;
 

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.Extensions.Time.Testing;
-using MoeDapr.KvTransfer.DataPlane.Client;
 using static MoeDapr.KvTransfer.Tests.TestSupport;
 
 namespace MoeDapr.KvTransfer.Tests;

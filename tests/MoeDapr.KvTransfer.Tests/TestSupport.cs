@@ -1,8 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.KvTransfer;
 using MoeDapr.KvTransfer.Staging;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace MoeDapr.Cli.Tests.Loadtest;
 

@@ -1,5 +1,3 @@
-using MoeDapr.Cli.Orchestration;
-
 namespace MoeDapr.Cli.Tests.Orchestration;
 
 public sealed class ConsoleOutputTests

@@ -1,4 +1,3 @@
-using MoeDapr.Cli.Orchestration;
 using YamlDotNet.RepresentationModel;
 
 namespace MoeDapr.Cli.Tests.Orchestration;

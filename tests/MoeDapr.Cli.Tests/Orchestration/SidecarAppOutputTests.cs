@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using MoeDapr.Cli.Orchestration;
 
 namespace MoeDapr.Cli.Tests.Orchestration;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using MoeDapr.Cli.Orchestration;
 
 namespace MoeDapr.Cli.Tests.Up;
 

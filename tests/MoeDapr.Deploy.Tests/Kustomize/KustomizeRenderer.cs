@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Kustomize;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Kustomize;
 
 /// <summary>The kustomize subset the manifest tests rely on, checked on small hand-made kustomizations.</summary>

@@ -1,5 +1,3 @@
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Kustomize;
 
 /// <summary>Loading, copying, navigating and writing YAML node trees (scalar styles are kept, so "8080" stays a string).</summary>

@@ -1,7 +1,3 @@
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Manifests;
 
 /// <summary>The Dapr resources in the repository's components/ folder (top level, as `--resources-path` reads it).</summary>

@@ -1,7 +1,3 @@
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Manifests;
 
 /// <summary>One app of deploy/dapr.yaml (`dapr run -f`).</summary>

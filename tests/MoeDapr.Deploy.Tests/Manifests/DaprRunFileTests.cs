@@ -1,7 +1,4 @@
 using System.Globalization;
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
-using YamlDotNet.RepresentationModel;
 
 namespace MoeDapr.Deploy.Tests.Manifests;
 

@@ -1,9 +1,5 @@
-using System.Text.RegularExpressions;
 using k8s.Models;
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
 using MoeDapr.Deploy.Tests.Observability;
-using YamlDotNet.RepresentationModel;
 
 namespace MoeDapr.Deploy.Tests.Manifests;
 

@@ -1,8 +1,5 @@
 using k8s;
 using k8s.Models;
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
-using YamlDotNet.RepresentationModel;
 
 namespace MoeDapr.Deploy.Tests.Manifests;
 

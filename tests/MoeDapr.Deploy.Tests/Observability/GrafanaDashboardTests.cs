@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
-using MoeDapr.Deploy.Tests.Infrastructure;
 
 namespace MoeDapr.Deploy.Tests.Observability;
 

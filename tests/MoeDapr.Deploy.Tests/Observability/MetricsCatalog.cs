@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace MoeDapr.Deploy.Tests.Observability;
 
 /// <summary>One row of docs/metrics.md.</summary>

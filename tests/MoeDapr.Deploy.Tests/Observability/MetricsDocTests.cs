@@ -1,5 +1,3 @@
-using MoeDapr.Deploy.Tests.Infrastructure;
-
 namespace MoeDapr.Deploy.Tests.Observability;
 
 /// <summary>docs/metrics.md: every metric the issues name is listed, each row complete and well-formed.</summary>

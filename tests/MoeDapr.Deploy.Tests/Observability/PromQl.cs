@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace MoeDapr.Deploy.Tests.Observability;
 

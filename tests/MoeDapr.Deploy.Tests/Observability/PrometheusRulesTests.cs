@@ -1,8 +1,3 @@
-using System.Text.RegularExpressions;
-using MoeDapr.Deploy.Tests.Infrastructure;
-using MoeDapr.Deploy.Tests.Kustomize;
-using YamlDotNet.RepresentationModel;
-
 namespace MoeDapr.Deploy.Tests.Observability;
 
 /// <summary>deploy/prometheus: promtool accepts the rules and config, and the rule unit tests fire and silence every alert.</summary>

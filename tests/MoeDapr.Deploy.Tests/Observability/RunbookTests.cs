@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-using MoeDapr.Deploy.Tests.Infrastructure;
 using MoeDapr.Deploy.Tests.Manifests;
 
 namespace MoeDapr.Deploy.Tests.Observability;

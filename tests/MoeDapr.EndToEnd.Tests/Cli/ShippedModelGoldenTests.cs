@@ -1,9 +1,6 @@
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using MoeDapr.Cli.Orchestration;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
-using MoeDapr.Contracts;
 
 namespace MoeDapr.EndToEnd.Tests.Cli;
 

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
-using MoeDapr.Cli.Orchestration;
 
 namespace MoeDapr.EndToEnd.Tests.Cli;
 

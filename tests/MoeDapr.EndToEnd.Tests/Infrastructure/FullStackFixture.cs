@@ -1,6 +1,3 @@
-using System.Net.Http.Json;
-using MoeDapr.Cli.Orchestration;
-using MoeDapr.Contracts;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;

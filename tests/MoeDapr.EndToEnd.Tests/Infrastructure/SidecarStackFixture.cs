@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using MoeDapr.Cli.Orchestration;
-using MoeDapr.Contracts;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;

@@ -1,6 +1,4 @@
-using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
-using MoeDapr.Contracts;
 using MoeDapr.Engine;
 
 namespace MoeDapr.EndToEnd.Tests.Infrastructure;

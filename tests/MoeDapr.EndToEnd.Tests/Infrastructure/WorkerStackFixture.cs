@@ -1,7 +1,4 @@
-using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using MoeDapr.Cli.Orchestration;
-using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.Engine;
 using MoeDapr.Engine.Checkpoint;

@@ -1,9 +1,6 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MoeDapr.Cli.Orchestration;
-using MoeDapr.Contracts;
 using MoeDapr.EndToEnd.Tests.Overload;
 using MoeDapr.Tests.Shared.Prometheus;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using MoeDapr.Cli.Orchestration;
 using MoeDapr.Engine.Checkpoint;
 using MoeDapr.Model;
 

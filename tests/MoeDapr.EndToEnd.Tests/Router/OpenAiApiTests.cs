@@ -1,10 +1,7 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MoeDapr.Cli.Orchestration;
 using MoeDapr.EndToEnd.Tests.Infrastructure;
 
 namespace MoeDapr.EndToEnd.Tests.Router;

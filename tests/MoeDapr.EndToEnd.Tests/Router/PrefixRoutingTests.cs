@@ -1,5 +1,3 @@
-using System.Net;
-using MoeDapr.Contracts;
 using MoeDapr.EndToEnd.Tests.Overload;
 
 namespace MoeDapr.EndToEnd.Tests.Router;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MoeDapr.Contracts;
 using MoeDapr.EndToEnd.Tests.Infrastructure;
 
 namespace MoeDapr.EndToEnd.Tests.Sidecar;

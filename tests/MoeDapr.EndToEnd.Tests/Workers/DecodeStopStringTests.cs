@@ -1,4 +1,3 @@
-using MoeDapr.Contracts;
 using MoeDapr.EndToEnd.Tests.Infrastructure;
 using MoeDapr.Model;
 

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Runtime.InteropServices;
-using MoeDapr.Contracts;
 using MoeDapr.Contracts.KvTransfer;
 using MoeDapr.EndToEnd.Tests.Infrastructure;
 

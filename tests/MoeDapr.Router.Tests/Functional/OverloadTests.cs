@@ -1,10 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using MoeDapr.Contracts;
-using MoeDapr.Router.Tests.Infrastructure;
-
 namespace MoeDapr.Router.Tests.Functional;
 
 public sealed class OverloadTests

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using MoeDapr.Contracts;
 using MoeDapr.Router.Diagnostics;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Functional;
 

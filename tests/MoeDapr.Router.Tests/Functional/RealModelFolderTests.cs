@@ -1,10 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
 using MoeDapr.Model;
 using MoeDapr.Model.Tokenization;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Functional;
 

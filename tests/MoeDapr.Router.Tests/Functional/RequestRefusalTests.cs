@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using MoeDapr.Router.Tests.Infrastructure;
-
 namespace MoeDapr.Router.Tests.Functional;
 
 /// <summary>Fields the router cannot honour yet are refused by name; their "off" values pass.</summary>

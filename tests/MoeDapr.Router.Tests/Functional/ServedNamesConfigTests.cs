@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using MoeDapr.Router.Tests.Infrastructure;
-
 namespace MoeDapr.Router.Tests.Functional;
 
 /// <summary><c>Router:ServedModelNames</c> read at start from configuration, over a real checkpoint folder.</summary>

@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
-using MoeDapr.Router.Tests.Infrastructure;
-
 namespace MoeDapr.Router.Tests.Functional;
 
 public sealed class ServedNamesTests : IDisposable

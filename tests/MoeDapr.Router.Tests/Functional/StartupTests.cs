@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Functional;
 

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
 using MoeDapr.Router.Api;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Functional;
 

@@ -1,7 +1,4 @@
-using Microsoft.Extensions.DependencyInjection;
-using MoeDapr.Contracts;
 using MoeDapr.Router.Generation;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Generation;
 

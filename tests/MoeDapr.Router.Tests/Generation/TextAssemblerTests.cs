@@ -1,5 +1,4 @@
 using MoeDapr.Router.Generation;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Generation;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using MoeDapr.Router.Api;
 using MoeDapr.Router.Generation;
-using MoeDapr.Router.Tests.Infrastructure;
 
 namespace MoeDapr.Router.Tests.Generation;
 

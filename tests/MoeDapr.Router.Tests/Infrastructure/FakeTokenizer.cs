@@ -1,4 +1,3 @@
-using System.Text;
 using MoeDapr.Model;
 
 namespace MoeDapr.Router.Tests.Infrastructure;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using MoeDapr.Contracts;
 using MoeDapr.Router.Workers;
 
 namespace MoeDapr.Router.Tests.Infrastructure;

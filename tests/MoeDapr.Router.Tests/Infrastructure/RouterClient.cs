@@ -1,7 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-
 namespace MoeDapr.Router.Tests.Infrastructure;
 
 /// <summary>A router with its default workers announced and a client that posts JSON and reads the JSON answer.</summary>

@@ -3,8 +3,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using MoeDapr.Contracts;
 using MoeDapr.Router.Generation;
 using MoeDapr.Router.Serving;
 using MoeDapr.Router.Workers;

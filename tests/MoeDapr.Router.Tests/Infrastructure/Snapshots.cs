@@ -1,4 +1,3 @@
-using MoeDapr.Contracts;
 using MoeDapr.Router.Options;
 
 namespace MoeDapr.Router.Tests.Infrastructure;

@@ -1,8 +1,6 @@
-using MoeDapr.Contracts;
 using MoeDapr.Router.Options;
 using MoeDapr.Router.Policies;
 using MoeDapr.Router.Scheduling;
-using MoeDapr.Router.Tests.Infrastructure;
 using static Microsoft.Extensions.Options.Options;
 
 namespace MoeDapr.Router.Tests.Policies;

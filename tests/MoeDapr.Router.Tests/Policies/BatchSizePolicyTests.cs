@@ -1,6 +1,5 @@
 using MoeDapr.Router.Options;
 using MoeDapr.Router.Policies;
-using MoeDapr.Router.Tests.Infrastructure;
 using static Microsoft.Extensions.Options.Options;
 
 namespace MoeDapr.Router.Tests.Policies;

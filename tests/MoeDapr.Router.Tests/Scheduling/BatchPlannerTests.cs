@@ -1,9 +1,7 @@
-using MoeDapr.Contracts;
 using MoeDapr.Model;
 using MoeDapr.Router.Options;
 using MoeDapr.Router.Policies;
 using MoeDapr.Router.Scheduling;
-using MoeDapr.Router.Tests.Infrastructure;
 using MoeDapr.Router.Workers;
 using static Microsoft.Extensions.Options.Options;
 

@@ -1,11 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using MoeDapr.Contracts;
 using MoeDapr.Model;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Options;
 using MoeDapr.Router.Policies;
 using MoeDapr.Router.Scheduling;
-using MoeDapr.Router.Tests.Infrastructure;
 using MoeDapr.Router.Workers;
 using Prometheus;
 using static Microsoft.Extensions.Options.Options;

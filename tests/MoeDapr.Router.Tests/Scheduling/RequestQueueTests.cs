@@ -1,4 +1,3 @@
-using MoeDapr.Contracts;
 using MoeDapr.Router.Scheduling;
 
 namespace MoeDapr.Router.Tests.Scheduling;

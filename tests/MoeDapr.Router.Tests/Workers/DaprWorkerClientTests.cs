@@ -1,13 +1,10 @@
-using System.Net.Http.Json;
 using Dapr.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using MoeDapr.Contracts;
 using MoeDapr.Router.Workers;
 
 namespace MoeDapr.Router.Tests.Workers;

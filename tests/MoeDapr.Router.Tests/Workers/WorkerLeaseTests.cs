@@ -1,5 +1,3 @@
-using MoeDapr.Contracts;
-using MoeDapr.Router.Tests.Infrastructure;
 using MoeDapr.Router.Workers;
 using static Microsoft.Extensions.Options.Options;
 using static MoeDapr.Router.Tests.Infrastructure.Snapshots;

@@ -1,7 +1,5 @@
-using MoeDapr.Contracts;
 using MoeDapr.Model;
 using MoeDapr.Router.Policies;
-using MoeDapr.Router.Tests.Infrastructure;
 using MoeDapr.Router.Workers;
 using static Microsoft.Extensions.Options.Options;
 using static MoeDapr.Router.Tests.Infrastructure.Snapshots;

@@ -1,10 +1,5 @@
-using System.Net;
 using System.Net.Http.Json;
-using System.Text;
-using Dapr.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 // DaprClient's invocation helpers are marked obsolete in favour of plain HttpClient, yet services still use them.
 #pragma warning disable CS0618

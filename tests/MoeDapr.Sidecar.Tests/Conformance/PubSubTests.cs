@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using Dapr;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Conformance;
 

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net.Http.Json;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Conformance;
 

@@ -1,6 +1,4 @@
 using Dapr;
-using Dapr.Client;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Conformance;
 

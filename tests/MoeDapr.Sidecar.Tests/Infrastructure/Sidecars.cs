@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Dapr.Client;
 using MoeDapr.Sidecar.Hosting;
 
 namespace MoeDapr.Sidecar.Tests.Infrastructure;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Processes;
 

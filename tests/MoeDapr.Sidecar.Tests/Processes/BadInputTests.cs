@@ -1,10 +1,7 @@
-using System.Net;
 using Dapr;
-using Dapr.Client;
 using Grpc.Core;
 using MoeDapr.Sidecar.Hosting;
 using MoeDapr.Sidecar.Resources;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Processes;
 

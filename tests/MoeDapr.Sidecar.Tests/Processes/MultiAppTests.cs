@@ -1,10 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Dapr;
-using Dapr.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Processes;
 

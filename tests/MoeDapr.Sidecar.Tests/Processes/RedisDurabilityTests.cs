@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using Dapr;
-using Dapr.Client;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using MoeDapr.Sidecar.Tests.Infrastructure;
 
 namespace MoeDapr.Sidecar.Tests.Processes;
 

@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using MoeDapr.Sidecar.Cli;
 using MoeDapr.Sidecar.Hosting;
 using MoeDapr.Sidecar.PubSub;

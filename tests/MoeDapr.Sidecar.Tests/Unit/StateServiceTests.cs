@@ -1,4 +1,3 @@
-using System.Text;
 using MoeDapr.Sidecar.Resources;
 using MoeDapr.Sidecar.State;
 
