@@ -1,6 +1,7 @@
 using Dapr.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using MoeDapr.Router.Access;
 using MoeDapr.Router.Api;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Generation;
@@ -26,6 +27,7 @@ public static class RouterExtensions
         services.AddOptions<BatchingOptions>().BindConfiguration(BatchingOptions.Section).ValidateOnStart();
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         services.AddOptions<DegradedOptions>().BindConfiguration(DegradedOptions.Section).ValidateOnStart();
+        builder.AddRouterAccess();
         services.TryAddSingleton<RouterOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdmissionOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
@@ -96,6 +98,7 @@ public static class RouterExtensions
         Log.Started(services.GetRequiredService<ILogger<Dispatcher>>(), model.Name, model.ContextLength,
             services.GetRequiredService<IAdmissionPolicy>().Name, services.GetRequiredService<IBatchSizePolicy>().Name,
             services.GetRequiredService<IPrefillWorkerPolicy>().Name, services.GetRequiredService<IDecodeWorkerPolicy>().Name);
+        app.UseRouterAccess();
         app.UseCloudEvents();
         app.MapCompletionsApi();
         app.MapAdminApi();
