@@ -59,7 +59,8 @@ public static class RouterAccessExtensions
         return app;
     }
 
-    internal static void ApplyLimits(KestrelServerLimits kestrel, RequestLimitsOptions limits)
+    /// <summary>Copies the <c>Router:Limits</c> connection limits onto Kestrel's.</summary>
+    public static void ApplyLimits(KestrelServerLimits kestrel, RequestLimitsOptions limits)
     {
         kestrel.MaxRequestBodySize = limits.MaxRequestBodyBytes;
         kestrel.MinRequestBodyDataRate = limits.MinRequestBodyBytesPerSecond > 0
@@ -74,7 +75,7 @@ public static class RouterAccessExtensions
     /// The client URLs plus <c>http://HOST:adminPort</c> on the host of the first client URL. Kestrel listens on either
     /// the URLs or endpoints set in code, never both, so the admin listener joins the URL list.
     /// </summary>
-    internal static string WithAdminListener(string? urls, string? httpPorts, int adminPort)
+    public static string WithAdminListener(string? urls, string? httpPorts, int adminPort)
     {
         var clients = !string.IsNullOrWhiteSpace(urls)
             ? urls

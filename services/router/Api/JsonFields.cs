@@ -17,8 +17,18 @@ internal static class JsonFields
     internal static bool Has(JsonElement obj, string name) => Property(obj, name) is not null;
 
     /// <summary>The property, or null when absent or JSON null (OpenAI treats null as "use the default").</summary>
-    internal static JsonElement? Property(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    internal static JsonElement? Property(JsonElement obj, string name)
+    {
+        try
+        {
+            return obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // The lookup unescapes the names it passes: one with a lone surrogate escape cannot be read.
+            throw Invalid("A property name of the request is not valid Unicode text (a lone surrogate or invalid UTF-8).", null, InvalidText);
+        }
+    }
 
     internal static string RequiredString(JsonElement obj, string name, string? param = null) =>
         OptionalString(obj, name, param) ?? throw Invalid($"{param ?? name} is required.", param ?? name, "missing_required_parameter");

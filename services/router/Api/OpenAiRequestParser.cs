@@ -44,12 +44,6 @@ public static class OpenAiRequestParser
             {
                 return (null, ex.Error);
             }
-            catch (InvalidOperationException ex) when (ex.Source == typeof(JsonElement).Assembly.GetName().Name)
-            {
-                // JsonElement's text reads refuse lone surrogate escapes and invalid UTF-8; field reads name their param
-                // (JsonFields.Text), this catches the rest (property names).
-                return (null, ApiError.BadRequest($"The request body holds invalid text: {ex.Message}", null, InvalidText));
-            }
         }
     }
 

@@ -39,7 +39,7 @@ internal static class RequestBounds
                 throw Invalid($"logit_bias may hold at most {maxEntries} entries.", "logit_bias");
             }
 
-            if (!int.TryParse(entry.Name, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= model.Tokenizer.VocabSize)
+            if (!int.TryParse(Name(entry), NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id >= model.Tokenizer.VocabSize)
             {
                 throw Invalid($"logit_bias keys must be token ids of this model (0 to {model.Tokenizer.VocabSize - 1}).", "logit_bias");
             }
@@ -48,6 +48,18 @@ internal static class RequestBounds
             {
                 throw Invalid($"logit_bias values must be numbers in [{-MaxBias}, {MaxBias}].", "logit_bias");
             }
+        }
+    }
+
+    private static string Name(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid("logit_bias keys must be token ids.", "logit_bias", InvalidText);
         }
     }
 }
