@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 namespace MoeDapr.Router.Options;
 
 /// <summary>Start-time checks of <see cref="AccessOptions"/> and <see cref="RequestLimitsOptions"/>; messages name the setting to fix.</summary>
-public sealed class AccessOptionsValidator : IValidateOptions<AccessOptions>, IValidateOptions<RequestLimitsOptions>
+public sealed class AccessOptionsValidator(IConfiguration configuration) : IValidateOptions<AccessOptions>, IValidateOptions<RequestLimitsOptions>
 {
     /// <summary>Shorter keys are guessable; OpenAI's and vLLM's generated keys are far longer.</summary>
     public const int MinKeyLength = 16;
@@ -14,6 +14,11 @@ public sealed class AccessOptionsValidator : IValidateOptions<AccessOptions>, IV
         var s = AccessOptions.Section;
         errors.AddIf(options.AdminPort is < 0 or > 65535, $"{s}:AdminPort must be 0 (admin routes off) or a port 1..65535");
         var keys = options.ApiKeys;
+        // The binder drops a list item it cannot convert (a priority of "urgent", a rate of "fast"); a dropped key would
+        // leave the API open or lock its holder out, so it is an error, not a silence.
+        var configured = configuration.GetSection($"{s}:{nameof(AccessOptions.ApiKeys)}").GetChildren().Count();
+        errors.AddIf(configured != keys.Count,
+            $"{s}:ApiKeys has {configured} entries but only {keys.Count} could be read: check each entry's Priority (high, normal, low), RequestsPerSecond and Burst");
         for (var i = 0; i < keys.Count; i++)
         {
             var key = keys[i];
