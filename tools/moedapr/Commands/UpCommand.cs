@@ -16,6 +16,9 @@ internal static class UpCommand
     private const int UsageError = 2;
     private const int Failure = 1;
 
+    /// <summary>The router refuses shorter keys at start (Router:ApiKeys); checked here so the error names the flag.</summary>
+    private const int MinApiKeyLength = 16;
+
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Checkpoint folder to serve; without it a demo checkpoint with random weights is generated once and cached." };
@@ -25,18 +28,19 @@ internal static class UpCommand
         var ep = new Option<int>("--ep") { Description = "Expert-parallel ranks per decode replica.", DefaultValueFactory = _ => 1 };
         var redis = new Option<string?>("--redis") { Description = "Redis HOST:PORT for pub/sub and state (default: in memory)." };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait for the router to be ready.", DefaultValueFactory = _ => 180 };
+        var apiKeys = new Option<string[]>("--api-key") { Description = "A client key the router requires as 'Authorization: Bearer KEY' (repeatable); none leaves the API open." };
         var command = new Command("up", "Start the sidecar host, kv-transfer, prefill, decode and the router locally; Ctrl-C stops them all.")
         {
-            model, port, prefill, decode, ep, redis, timeout,
+            model, port, prefill, decode, ep, redis, timeout, apiKeys,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(model), parse.GetValue(port), parse.GetValue(prefill), parse.GetValue(decode), parse.GetValue(ep),
-            parse.GetValue(redis), TimeSpan.FromSeconds(parse.GetValue(timeout)), cancellationToken));
+            parse.GetValue(redis), TimeSpan.FromSeconds(parse.GetValue(timeout)), parse.GetValue(apiKeys) ?? [], cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, CancellationToken cancellationToken)
+        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, string[] apiKeys, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535)
         {
@@ -66,6 +70,11 @@ internal static class UpCommand
         if (timeout <= TimeSpan.Zero)
         {
             return Usage("--timeout: must be positive");
+        }
+
+        if (apiKeys.Any(k => k.Length < MinApiKeyLength || k.Any(char.IsWhiteSpace)) || apiKeys.Distinct(StringComparer.Ordinal).Count() != apiKeys.Length)
+        {
+            return Usage($"--api-key: each key must be distinct, at least {MinApiKeyLength} characters, without white space");
         }
 
         string model;
@@ -107,6 +116,7 @@ internal static class UpCommand
             DecodeExpertParallel = ep,
             Redis = redis,
             ReadyTimeout = timeout,
+            Environment = ApiKeyEnvironment(apiKeys),
         };
         Console.WriteLine($"Starting kv-transfer, {prefill} prefill, {decode} decode (EP={ep}) and the router on {(redis is null ? "in-memory components" : "Redis " + redis)} ...");
         LocalStack stack;
@@ -129,7 +139,7 @@ internal static class UpCommand
             var url = stack.RouterUrl.ToString().TrimEnd('/');
             Console.WriteLine();
             Console.WriteLine($"MoeDapr is ready at {url} (model {Path.GetFileName(model)}). Ctrl-C stops everything.");
-            Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json' \\");
+            Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json'{(apiKeys.Length > 0 ? " -H 'Authorization: Bearer KEY'" : string.Empty)} \\");
             Console.WriteLine($"       -d '{{\"model\": \"{Path.GetFileName(model)}\", \"prompt\": \"Hello\", \"max_tokens\": 16}}'");
             try
             {
@@ -142,6 +152,20 @@ internal static class UpCommand
         }
 
         return 0;
+    }
+
+    /// <summary>The router's <c>Router:ApiKeys</c> list as environment variables, one holder name per key.</summary>
+    private static Dictionary<string, string> ApiKeyEnvironment(string[] keys)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var index = i.ToString(CultureInfo.InvariantCulture);
+            env[$"Router__ApiKeys__{index}__Key"] = keys[i];
+            env[$"Router__ApiKeys__{index}__Name"] = $"cli-{index}";
+        }
+
+        return env;
     }
 
     private static bool IsHostPort(string value)
