@@ -37,7 +37,12 @@ internal static class RequestBodyReader
                 : new ApiError(ex.StatusCode is >= 400 and < 500 ? ex.StatusCode : 400, $"The request body could not be read: {ex.Message}", ApiError.InvalidRequest, null, "invalid_body");
             return (null, error);
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException && cancellationToken.IsCancellationRequested)
+        catch (IOException)
+        {
+            // The connection broke mid-body (a reset, an abort): no one is left to answer.
+            return (null, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return (null, null);
         }
