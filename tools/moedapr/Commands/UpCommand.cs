@@ -107,6 +107,8 @@ internal static class UpCommand
             return Failure;
         }
 
+        // The router's admin routes answer only on a listener of their own.
+        var adminPort = ServiceProcess.FreePort();
         var options = new LocalStackOptions
         {
             ModelDir = model,
@@ -116,7 +118,7 @@ internal static class UpCommand
             DecodeExpertParallel = ep,
             Redis = redis,
             ReadyTimeout = timeout,
-            Environment = ApiKeyEnvironment(apiKeys),
+            Environment = RouterEnvironment(apiKeys, adminPort),
         };
         Console.WriteLine($"Starting kv-transfer, {prefill} prefill, {decode} decode (EP={ep}) and the router on {(redis is null ? "in-memory components" : "Redis " + redis)} ...");
         LocalStack stack;
@@ -139,6 +141,7 @@ internal static class UpCommand
             var url = stack.RouterUrl.ToString().TrimEnd('/');
             Console.WriteLine();
             Console.WriteLine($"MoeDapr is ready at {url} (model {Path.GetFileName(model)}). Ctrl-C stops everything.");
+            Console.WriteLine($"  admin routes: http://127.0.0.1:{adminPort.ToString(CultureInfo.InvariantCulture)}/admin/state");
             Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json'{(apiKeys.Length > 0 ? " -H 'Authorization: Bearer KEY'" : string.Empty)} \\");
             Console.WriteLine($"       -d '{{\"model\": \"{Path.GetFileName(model)}\", \"prompt\": \"Hello\", \"max_tokens\": 16}}'");
             try
@@ -154,10 +157,10 @@ internal static class UpCommand
         return 0;
     }
 
-    /// <summary>The router's <c>Router:ApiKeys</c> list as environment variables, one holder name per key.</summary>
-    private static Dictionary<string, string> ApiKeyEnvironment(string[] keys)
+    /// <summary>The router's admin port and <c>Router:ApiKeys</c> list as environment variables, one holder name per key.</summary>
+    private static Dictionary<string, string> RouterEnvironment(string[] keys, int adminPort)
     {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["Router__AdminPort"] = adminPort.ToString(CultureInfo.InvariantCulture) };
         for (var i = 0; i < keys.Length; i++)
         {
             var index = i.ToString(CultureInfo.InvariantCulture);
