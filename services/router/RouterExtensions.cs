@@ -1,6 +1,7 @@
 using Dapr.Client;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using MoeDapr.Router.Access;
 using MoeDapr.Router.Api;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Generation;
@@ -27,6 +28,7 @@ public static class RouterExtensions
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section).ValidateOnStart();
         services.AddOptions<DegradedOptions>().BindConfiguration(DegradedOptions.Section).ValidateOnStart();
         services.AddOptions<ServedNameOptions>().BindConfiguration(ServedNameOptions.Section);
+        builder.AddRouterAccess();
         services.TryAddSingleton<RouterOptionsValidator>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ModelOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdmissionOptions>, RouterOptionsValidator>(sp => sp.GetRequiredService<RouterOptionsValidator>()));
@@ -102,6 +104,7 @@ public static class RouterExtensions
             services.GetRequiredService<IPrefillWorkerPolicy>().Name, services.GetRequiredService<IDecodeWorkerPolicy>().Name);
         app.UseOpenAiStatusPages();
         app.UseRequestIds();
+        app.UseRouterAccess();
         app.UseCloudEvents();
         app.MapCompletionsApi();
         app.MapTokenizeApi();

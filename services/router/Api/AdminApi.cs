@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using MoeDapr.Router.Access;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Scheduling;
 using MoeDapr.Router.Workers;
@@ -6,14 +7,14 @@ using MoeDapr.Router.Workers;
 namespace MoeDapr.Router.Api;
 
 /// <summary>
-/// Operator endpoints: <c>GET /admin/state</c>, <c>GET|POST /admin/degraded</c>. Expose them only on the internal
-/// network (they have no authentication of their own).
+/// Operator endpoints: <c>GET /admin/state</c>, <c>GET|POST /admin/degraded</c>. They answer only on the admin listener
+/// (<c>Router:AdminPort</c>, see <see cref="AdminPortFilter"/>); keep that port on the internal network.
 /// </summary>
 public static class AdminApi
 {
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("/admin");
+        var admin = app.MapGroup("/admin").AddEndpointFilter<AdminPortFilter>();
         admin.MapGet("/state", GetState);
         admin.MapGet("/degraded", GetDegraded);
         admin.MapPost("/degraded", SetDegraded);

@@ -1,7 +1,10 @@
 using System.Text.Json;
+using Microsoft.Extensions.Options;
 using MoeDapr.Contracts;
+using MoeDapr.Router.Access;
 using MoeDapr.Router.Api.OpenAi;
 using MoeDapr.Router.Generation;
+using MoeDapr.Router.Options;
 using MoeDapr.Router.Serving;
 
 namespace MoeDapr.Router.Api;
@@ -9,9 +12,6 @@ namespace MoeDapr.Router.Api;
 /// <summary>The OpenAI-compatible routes: <c>/v1/completions</c>, <c>/v1/chat/completions</c>, <c>/v1/models</c>.</summary>
 public static class CompletionsApi
 {
-    /// <summary>Request bodies above this are refused (a full context of token ids as JSON stays far below it).</summary>
-    public const int MaxBodyBytes = 8 << 20;
-
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
@@ -52,19 +52,23 @@ public static class CompletionsApi
     {
         var arrivedAt = time.GetTimestamp();
         var aborted = context.RequestAborted;
-        var body = await ReadBodyAsync(context.Request, aborted);
+        var limits = context.RequestServices.GetRequiredService<IOptions<RequestLimitsOptions>>().Value;
+        var (body, unreadable) = await RequestBodyReader.ReadAsync(context.Request, limits.MaxRequestBodyBytes, aborted);
         if (body is null)
         {
-            return Error(context, ApiError.BadRequest($"The request body exceeds {MaxBodyBytes} bytes.", null, "body_too_large"));
+            return unreadable is null ? TypedResults.Empty : Error(context, unreadable);
         }
 
+        // A client key caps the priority class before anything is decided on it.
+        var client = context.Features.Get<ClientIdentity>();
         var priorityHeader = context.Request.Headers[MoeDaprHeaders.Priority].FirstOrDefault();
+        priorityHeader = client is null ? priorityHeader : client.ApplyToHeader(priorityHeader);
         if (generation.RefuseEarly(body.Value.Span, priorityHeader) is { } refused)
         {
             return Error(context, refused);
         }
 
-        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, priorityHeader, unknownFields);
+        var (request, invalid) = OpenAiRequestParser.Parse(kind, body.Value, model, priorityHeader, limits, client, unknownFields);
         if (invalid is not null)
         {
             return Error(context, invalid);
@@ -184,29 +188,6 @@ public static class CompletionsApi
         await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(payload, payload.GetType(), OpenAiJson.Options), cancellationToken);
         await response.Body.WriteAsync(EventEnd, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
-    }
-
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        if (request.ContentLength > MaxBodyBytes)
-        {
-            return null;
-        }
-
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > MaxBodyBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     /// <summary>Builds the response objects of one request in its route's shape.</summary>

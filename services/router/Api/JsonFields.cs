@@ -17,8 +17,18 @@ internal static class JsonFields
     internal static bool Has(JsonElement obj, string name) => Property(obj, name) is not null;
 
     /// <summary>The property, or null when absent or JSON null (OpenAI treats null as "use the default").</summary>
-    internal static JsonElement? Property(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+    internal static JsonElement? Property(JsonElement obj, string name)
+    {
+        try
+        {
+            return obj.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // The lookup unescapes the names it passes: one with a lone surrogate escape cannot be read.
+            throw Invalid("A property name of the request is not valid Unicode text (a lone surrogate or invalid UTF-8).", null, InvalidText);
+        }
+    }
 
     internal static string RequiredString(JsonElement obj, string name, string? param = null) =>
         OptionalString(obj, name, param) ?? throw Invalid($"{param ?? name} is required.", param ?? name, "missing_required_parameter");
@@ -26,7 +36,7 @@ internal static class JsonFields
     internal static string? OptionalString(JsonElement obj, string name, string? param = null) => Property(obj, name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.String } v => v.GetString(),
+        { ValueKind: JsonValueKind.String } v => Text(v, param ?? name),
         _ => throw WrongType(param ?? name, "a string"),
     };
 
@@ -58,6 +68,22 @@ internal static class JsonFields
         { ValueKind: JsonValueKind.Number } v when v.TryGetInt64(out var i) => i,
         _ => throw WrongType(name, "an integer"),
     };
+
+    /// <summary>Code of a 400 for text that is not Unicode (a lone surrogate escape, invalid UTF-8).</summary>
+    internal const string InvalidText = "invalid_text";
+
+    /// <summary>A string value; a lone surrogate escape (<c>\ud800</c>) or invalid UTF-8 is the client's 400 naming <paramref name="param"/>.</summary>
+    internal static string Text(JsonElement value, string param)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid($"{param} is not valid Unicode text (a lone surrogate or invalid UTF-8).", param, InvalidText);
+        }
+    }
 
     internal static RequestValidationException WrongType(string param, string expected) =>
         Invalid($"{param} must be {expected}.", param, "invalid_type");

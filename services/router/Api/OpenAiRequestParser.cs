@@ -1,7 +1,9 @@
 using System.Text.Json;
 using MoeDapr.Contracts;
+using MoeDapr.Router.Access;
 using MoeDapr.Model;
 using MoeDapr.Router.Generation;
+using MoeDapr.Router.Options;
 using MoeDapr.Router.Serving;
 using static MoeDapr.Router.Api.JsonFields;
 using static MoeDapr.Router.Api.PromptReader;
@@ -15,12 +17,13 @@ namespace MoeDapr.Router.Api;
 public static class OpenAiRequestParser
 {
     private const int MaxLogprobs = 20;
-    private const int MaxStopStrings = 16;
     private const int CompletionsDefaultMaxTokens = 16;
 
     /// <summary>Parses <paramref name="body"/>; <paramref name="priorityHeader"/> is the <c>x-moedapr-priority</c> header, if any.</summary>
+    /// <paramref name="limits"/> bounds the request's lists (defaults when null); <paramref name="client"/>, the caller's key, caps its priority.
     public static (GenerationRequest? Request, ApiError? Error) Parse(
-        ApiKind kind, ReadOnlyMemory<byte> body, ServedModel model, string? priorityHeader, UnknownFieldLog? unknownFields = null)
+        ApiKind kind, ReadOnlyMemory<byte> body, ServedModel model, string? priorityHeader, RequestLimitsOptions? limits = null, ClientIdentity? client = null,
+        UnknownFieldLog? unknownFields = null)
     {
         JsonDocument document;
         try
@@ -37,7 +40,7 @@ public static class OpenAiRequestParser
             try
             {
                 unknownFields?.Observe(kind, document.RootElement);
-                return (ParseRoot(kind, document.RootElement, model, priorityHeader), null);
+                return (ParseRoot(kind, document.RootElement, model, priorityHeader, limits ?? new RequestLimitsOptions(), client), null);
             }
             catch (RequestValidationException ex)
             {
@@ -46,7 +49,7 @@ public static class OpenAiRequestParser
         }
     }
 
-    private static GenerationRequest ParseRoot(ApiKind kind, JsonElement root, ServedModel model, string? priorityHeader)
+    private static GenerationRequest ParseRoot(ApiKind kind, JsonElement root, ServedModel model, string? priorityHeader, RequestLimitsOptions limits, ClientIdentity? client)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -89,11 +92,16 @@ public static class OpenAiRequestParser
         }
 
         var effectiveMax = maxTokens ?? (kind == ApiKind.Completion ? CompletionsDefaultMaxTokens : model.ContextLength - prompt.Count);
-        if (prompt.Count + Math.Max(effectiveMax, 1) > model.ContextLength)
+        // The workers' rules, in long: a max_tokens near int.MaxValue must read as too long, not wrap to a small sum.
+        var rules = new PromptRules(model.ContextLength, model.Tokenizer.VocabSize);
+        if (rules.Check(prompt, Math.Max(effectiveMax, 1)) is { } broken)
         {
+            var requested = (long)prompt.Count + Math.Max(effectiveMax, 1);
             throw Invalid(
-                $"This model's maximum context length is {model.ContextLength} tokens. However, you requested {prompt.Count + effectiveMax} tokens " +
-                $"({prompt.Count} in the {promptParam}, {effectiveMax} in the completion). Please reduce the length of the {promptParam} or completion.",
+                requested > model.ContextLength
+                    ? $"This model's maximum context length is {model.ContextLength} tokens. However, you requested {requested} tokens " +
+                      $"({prompt.Count} in the {promptParam}, {effectiveMax} in {maxParam}). Please reduce the length of the {promptParam} or {maxParam}."
+                    : broken,
                 promptParam, "context_length_exceeded");
         }
 
@@ -116,8 +124,9 @@ public static class OpenAiRequestParser
         var frequency = OptionalNumber(root, "frequency_penalty") ?? 0;
         Range(frequency, -2, 2, "frequency_penalty");
         var seed = OptionalLong(root, "seed");
-        var stops = StopStrings(root);
-        var stopTokenIds = OptionalIntArray(root, "stop_token_ids", model) ?? [];
+        var stops = StopStrings(root, limits);
+        var stopTokenIds = OptionalIntArray(root, "stop_token_ids", model, limits.MaxStopTokenIds) ?? [];
+        RequestBounds.LogitBias(root, model, limits.MaxLogitBiasEntries);
         var logprobs = kind == ApiKind.Chat ? ChatLogprobs(root) : CompletionLogprobs(root);
 
         var stream = OptionalBool(root, "stream") ?? false;
@@ -156,7 +165,7 @@ public static class OpenAiRequestParser
                 IgnoreEos = OptionalBool(root, "ignore_eos") ?? false,
                 Logprobs = logprobs,
             },
-            Priority = Priority(root, priorityHeader),
+            Priority = client?.Apply(RequestedPriority(root, priorityHeader)) ?? RequestedPriority(root, priorityHeader) ?? RequestPriority.Normal,
             Stream = stream,
             IncludeUsage = includeUsage,
             ReturnTokenIds = OptionalBool(root, "return_token_ids") ?? false,
@@ -165,7 +174,7 @@ public static class OpenAiRequestParser
         };
     }
 
-    private static IReadOnlyList<string> StopStrings(JsonElement root)
+    private static IReadOnlyList<string> StopStrings(JsonElement root, RequestLimitsOptions limits)
     {
         if (Property(root, "stop") is not { } stop)
         {
@@ -174,13 +183,19 @@ public static class OpenAiRequestParser
 
         var stops = stop.ValueKind switch
         {
-            JsonValueKind.String => [stop.GetString()!],
-            JsonValueKind.Array => stop.EnumerateArray().Select((s, i) => s.ValueKind == JsonValueKind.String ? s.GetString()! : throw WrongType($"stop[{i}]", "a string")).ToList(),
+            JsonValueKind.String => [Text(stop, "stop")],
+            JsonValueKind.Array => RequestBounds.Bounded(stop, limits.MaxStopStrings, "stop")
+                .EnumerateArray().Select((s, i) => s.ValueKind == JsonValueKind.String ? Text(s, $"stop[{i}]") : throw WrongType($"stop[{i}]", "a string")).ToList(),
             _ => throw WrongType("stop", "a string or an array of strings"),
         };
-        if (stops.Count > MaxStopStrings)
+        if (stops.Count > limits.MaxStopStrings)
         {
-            throw Invalid($"stop may hold at most {MaxStopStrings} strings.", "stop");
+            throw Invalid($"stop may hold at most {limits.MaxStopStrings} strings.", "stop");
+        }
+
+        if (stops.FindIndex(s => s.Length > limits.MaxStopStringLength) is var tooLong and >= 0)
+        {
+            throw Invalid($"stop[{tooLong}] is longer than {limits.MaxStopStringLength} characters.", $"stop[{tooLong}]");
         }
 
         if (stops.Any(s => s.Length == 0))
@@ -219,13 +234,14 @@ public static class OpenAiRequestParser
         return wanted ? top ?? 0 : null;
     }
 
-    private static RequestPriority Priority(JsonElement root, string? header)
+    /// <summary>The class the request asks for (body field first, then the header), or null when it names none.</summary>
+    private static RequestPriority? RequestedPriority(JsonElement root, string? header)
     {
         if (Property(root, "priority") is { } field)
         {
             return field.ValueKind switch
             {
-                JsonValueKind.String => ParsePriority(field.GetString()!) ?? throw Invalid("priority must be high, normal or low.", "priority"),
+                JsonValueKind.String => ParsePriority(Text(field, "priority")) ?? throw Invalid("priority must be high, normal or low.", "priority"),
                 // vLLM's integer priority: lower runs earlier.
                 JsonValueKind.Number when field.TryGetInt32(out var value) => value < 0 ? RequestPriority.High : value == 0 ? RequestPriority.Normal : RequestPriority.Low,
                 _ => throw WrongType("priority", "high, normal, low or an integer"),
@@ -234,7 +250,7 @@ public static class OpenAiRequestParser
 
         if (string.IsNullOrEmpty(header))
         {
-            return RequestPriority.Normal;
+            return null;
         }
 
         return ParsePriority(header) ?? throw Invalid($"Header {MoeDaprHeaders.Priority} must be high, normal or low.", MoeDaprHeaders.Priority);
@@ -248,10 +264,10 @@ public static class OpenAiRequestParser
         _ => null,
     };
 
-    private static IReadOnlyList<int>? OptionalIntArray(JsonElement obj, string name, ServedModel model) => Property(obj, name) switch
+    private static IReadOnlyList<int>? OptionalIntArray(JsonElement obj, string name, ServedModel model, int maxCount) => Property(obj, name) switch
     {
         null => null,
-        { ValueKind: JsonValueKind.Array } v => TokenIds(v, name, model),
+        { ValueKind: JsonValueKind.Array } v => TokenIds(RequestBounds.Bounded(v, maxCount, name), name, model),
         _ => throw WrongType(name, "an array of token ids"),
     };
 }

@@ -20,7 +20,7 @@ internal static class PromptReader
         switch (prompt.ValueKind)
         {
             case JsonValueKind.String:
-                var text = prompt.GetString()!;
+                var text = Text(prompt, "prompt");
                 if (text.Length == 0)
                 {
                     throw Invalid("prompt must not be empty.", "prompt");
@@ -36,6 +36,12 @@ internal static class PromptReader
                 if (prompt[0].ValueKind is JsonValueKind.String or JsonValueKind.Array)
                 {
                     throw Invalid("Only one prompt per request is supported.", "prompt");
+                }
+
+                // More ids than the context holds can never be served: refused before each id is read.
+                if (prompt.GetArrayLength() > model.ContextLength)
+                {
+                    throw Invalid($"prompt holds {prompt.GetArrayLength()} token ids; this model's context holds {model.ContextLength}.", "prompt", "context_length_exceeded");
                 }
 
                 return TokenIds(prompt, "prompt", model);
@@ -107,7 +113,7 @@ internal static class PromptReader
         switch (content.ValueKind)
         {
             case JsonValueKind.String:
-                return content.GetString()!;
+                return Text(content, param);
             case JsonValueKind.Array:
                 var parts = new List<string>();
                 var j = 0;

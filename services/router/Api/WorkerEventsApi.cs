@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapr;
 using MoeDapr.Contracts;
+using MoeDapr.Router.Access;
 using MoeDapr.Router.Diagnostics;
 using MoeDapr.Router.Workers;
 
@@ -14,7 +15,7 @@ public static class WorkerEventsApi
     public static IEndpointRouteBuilder MapWorkerEvents(this IEndpointRouteBuilder app)
     {
         app.MapSubscribeHandler();
-        app.MapPost(WorkerLoadRoute, ReceiveWorkerLoad).WithTopic(PubSub.Name, PubSub.WorkerLoadTopic);
+        app.MapPost(WorkerLoadRoute, ReceiveWorkerLoad).WithTopic(PubSub.Name, PubSub.WorkerLoadTopic).AddEndpointFilter<DaprDeliveryFilter>();
         return app;
     }
 

@@ -43,4 +43,13 @@ internal static partial class Log
 
     [LoggerMessage(1013, LogLevel.Information, "Readiness: {Status} ({Description})")]
     public static partial void ReadinessChanged(ILogger logger, string status, string description);
+
+    [LoggerMessage(1020, LogLevel.Information, "Client API keys required: {Count} configured")]
+    public static partial void ClientKeysRequired(ILogger logger, int count);
+
+    [LoggerMessage(1021, LogLevel.Warning, "No {Setting} configured: the client API is open to anyone who can reach the port")]
+    public static partial void ClientApiOpen(ILogger logger, string setting);
+
+    [LoggerMessage(1022, LogLevel.Information, "Admin routes answer only on port {Port}")]
+    public static partial void AdminListener(ILogger logger, int port);
 }

@@ -39,6 +39,14 @@ public sealed class StartupTests
     [InlineData("Router:Workers:DecodePolicy", "random", "Router:Workers:DecodePolicy")]
     [InlineData("Router:Admission:TargetQueueDelay", "-00:00:01", "Router:Admission:TargetQueueDelay")]
     [InlineData("Router:Admission:DispatchDeadline", "-00:00:01", "Router:Admission:DispatchDeadline")]
+    [InlineData("Router:ApiKeys:0:Key", "short", "Router:ApiKeys:0:Key")]
+    [InlineData("Router:ApiKeys:0:Priority", "urgent", "Router:ApiKeys")]
+    [InlineData("Router:AdminPort", "70000", "Router:AdminPort")]
+    [InlineData("Router:Limits:MaxRequestBodyBytes", "10", "Router:Limits:MaxRequestBodyBytes")]
+    [InlineData("Router:Limits:MaxStopStringLength", "0", "Router:Limits:MaxStopStringLength")]
+    [InlineData("Router:Limits:RequestHeadersTimeout", "00:00:00", "Router:Limits:RequestHeadersTimeout")]
+    [InlineData("Router:Limits:MinRequestBodyGracePeriod", "00:00:00.5", "Router:Limits:MinRequestBodyGracePeriod")]
+    [InlineData("Router:Limits:MaxConcurrentConnections", "-1", "Router:Limits:MaxConcurrentConnections")]
     public void Start_InvalidSetting_FailsWithAMessageNamingIt(string key, string value, string named)
     {
         using var factory = new RouterFactory(new Dictionary<string, string?> { [key] = value });

@@ -182,7 +182,8 @@ public sealed class WorkerRoutingTests : IDisposable
     [Fact]
     public async Task Degraded_SwitchedOnAtRunTime_CapsBatchesAndShortensQueueTimeout()
     {
-        using var on = await _client.PostAsJsonAsync("/admin/degraded", new { enabled = true });
+        using var admin = _factory.CreateAdminClient();
+        using var on = await admin.PostAsJsonAsync("/admin/degraded", new { enabled = true });
         var state = await on.Content.ReadFromJsonAsync<JsonNode>();
 
         Assert.True((bool)state!["enabled"]!);
@@ -192,7 +193,7 @@ public sealed class WorkerRoutingTests : IDisposable
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode); // no workers: times out after 1 s instead of 5 s
         Assert.Contains("1 s", await response.Content.ReadAsStringAsync());
 
-        using var bad = await _client.PostAsJsonAsync("/admin/degraded", new { });
+        using var bad = await admin.PostAsJsonAsync("/admin/degraded", new { });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 

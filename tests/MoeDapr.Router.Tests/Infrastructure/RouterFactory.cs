@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -15,6 +16,9 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
     public const string ModelName = "test-moe";
     public const int ContextLength = 512;
 
+    /// <summary>The admin listener's port; <see cref="CreateAdminClient"/> reaches it.</summary>
+    public const int AdminPort = 9901;
+
     private readonly Dictionary<string, string?> _settings = new()
     {
         ["Router:Workers:LocalPrefillMaxTokens"] = "8",
@@ -23,6 +27,7 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
         // Functional tests hold requests in the queue on purpose; the tests of SLO-aware admission turn these back on.
         ["Router:Admission:TargetQueueDelay"] = "00:00:00",
         ["Router:Admission:DispatchDeadline"] = "00:00:00",
+        ["Router:AdminPort"] = AdminPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
     };
 
     private readonly bool _withModel;
@@ -40,6 +45,12 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
     }
 
     public FakeWorkers Workers { get; } = new();
+
+    /// <summary>Runs after the factory's own service replacements (e.g. a rate limiter on virtual time).</summary>
+    public Action<IServiceCollection>? ConfigureServices { get; init; }
+
+    /// <summary>A client whose connections arrive on the admin listener.</summary>
+    public HttpClient CreateAdminClient() => CreateDefaultClient(new Uri($"http://localhost:{AdminPort}"));
 
     public ConcurrentQueue<CompletionRecord> Completions { get; } = new();
 
@@ -86,7 +97,26 @@ public sealed class RouterFactory : WebApplicationFactory<Program>
 
             services.AddSingleton<IWorkerClient>(Workers);
             services.AddSingleton<ICompletionSink>(new RecordingSink(Completions));
+            services.AddSingleton<IStartupFilter, ListenerPortFilter>();
+            ConfigureServices?.Invoke(services);
         });
+    }
+
+    /// <summary>
+    /// The test server has no sockets: each request's connection gets the port its URL names, as Kestrel gives the port
+    /// of the listener that accepted it.
+    /// </summary>
+    private sealed class ListenerPortFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.LocalPort = context.Request.Host.Port ?? 80;
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 
     private sealed class RecordingSink(ConcurrentQueue<CompletionRecord> records) : ICompletionSink

@@ -16,6 +16,9 @@ internal static class UpCommand
     private const int UsageError = 2;
     private const int Failure = 1;
 
+    /// <summary>The router refuses shorter keys at start (Router:ApiKeys); checked here so the error names the flag.</summary>
+    private const int MinApiKeyLength = 16;
+
     public static Command Create()
     {
         var model = new Option<string?>("--model")
@@ -34,19 +37,20 @@ internal static class UpCommand
             Arity = ArgumentArity.OneOrMore,
         };
         var verbose = new Option<bool>("--verbose") { Description = "Show every log line of every app (default: warnings and MoeDapr's own events)." };
+        var apiKeys = new Option<string[]>("--api-key") { Description = "A client key the router requires as 'Authorization: Bearer KEY' (repeatable); none leaves the API open." };
         var command = new Command("up", "Start the sidecar host, kv-transfer, prefill, decode and the router locally; Ctrl-C stops them all.")
         {
-            model, port, prefill, decode, ep, redis, timeout, servedNames, verbose,
+            model, port, prefill, decode, ep, redis, timeout, servedNames, verbose, apiKeys,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse.GetValue(model), parse.GetValue(port), parse.GetValue(prefill), parse.GetValue(decode), parse.GetValue(ep),
             parse.GetValue(redis), TimeSpan.FromSeconds(parse.GetValue(timeout)),
-            new ConsoleChoices(parse.GetValue(servedNames) ?? [], parse.GetValue(verbose)), cancellationToken));
+            new ConsoleChoices(parse.GetValue(servedNames) ?? [], parse.GetValue(verbose)), parse.GetValue(apiKeys) ?? [], cancellationToken));
         return command;
     }
 
     private static async Task<int> RunAsync(
-        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, ConsoleChoices choices, CancellationToken cancellationToken)
+        string? modelDir, int port, int prefill, int decode, int ep, string? redis, TimeSpan timeout, ConsoleChoices choices, string[] apiKeys, CancellationToken cancellationToken)
     {
         if (port is < 1 or > 65535)
         {
@@ -76,6 +80,11 @@ internal static class UpCommand
         if (timeout <= TimeSpan.Zero)
         {
             return Usage("--timeout: must be positive");
+        }
+
+        if (apiKeys.Any(k => k.Length < MinApiKeyLength || k.Any(char.IsWhiteSpace)) || apiKeys.Distinct(StringComparer.Ordinal).Count() != apiKeys.Length)
+        {
+            return Usage($"--api-key: each key must be distinct, at least {MinApiKeyLength} characters, without white space");
         }
 
         if (choices.ServedNames.FirstOrDefault(n => string.IsNullOrWhiteSpace(n) || n.Trim() != n) is { } badName)
@@ -131,6 +140,8 @@ internal static class UpCommand
             return Failure;
         }
 
+        // The router's admin routes answer only on a listener of their own.
+        var adminPort = ServiceProcess.FreePort();
         var options = new LocalStackOptions
         {
             ModelDir = model,
@@ -142,6 +153,7 @@ internal static class UpCommand
             ReadyTimeout = timeout,
             ServedModelNames = choices.ServedNames,
             Quiet = !choices.Verbose,
+            Environment = RouterEnvironment(apiKeys, adminPort),
         };
         Console.WriteLine($"Starting kv-transfer, {prefill} prefill, {decode} decode (EP={ep}) and the router on {(redis is null ? "in-memory components" : "Redis " + redis)} ...");
         LocalStack stack;
@@ -165,7 +177,8 @@ internal static class UpCommand
             var served = choices.ServedNames.Count > 0 ? choices.ServedNames[0] : Path.GetFileName(model);
             Console.WriteLine();
             Console.WriteLine($"MoeDapr is ready at {url} (model {served}). Ctrl-C stops everything.");
-            Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json' \\");
+            Console.WriteLine($"  admin routes: http://127.0.0.1:{adminPort.ToString(CultureInfo.InvariantCulture)}/admin/state");
+            Console.WriteLine($"  curl {url}/v1/completions -H 'Content-Type: application/json'{(apiKeys.Length > 0 ? " -H 'Authorization: Bearer KEY'" : string.Empty)} \\");
             Console.WriteLine($"       -d '{{\"model\": \"{served}\", \"prompt\": \"Hello\", \"max_tokens\": 16}}'");
             try
             {
@@ -182,6 +195,20 @@ internal static class UpCommand
 
     /// <summary>The flags that shape what clients see as the model's name and what the console shows.</summary>
     private sealed record ConsoleChoices(IReadOnlyList<string> ServedNames, bool Verbose);
+
+    /// <summary>The router's admin port and <c>Router:ApiKeys</c> list as environment variables, one holder name per key.</summary>
+    private static Dictionary<string, string> RouterEnvironment(string[] keys, int adminPort)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal) { ["Router__AdminPort"] = adminPort.ToString(CultureInfo.InvariantCulture) };
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var index = i.ToString(CultureInfo.InvariantCulture);
+            env[$"Router__ApiKeys__{index}__Key"] = keys[i];
+            env[$"Router__ApiKeys__{index}__Name"] = $"cli-{index}";
+        }
+
+        return env;
+    }
 
     private static bool IsHostPort(string value)
     {
