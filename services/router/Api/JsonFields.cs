@@ -85,6 +85,19 @@ internal static class JsonFields
         }
     }
 
+    /// <summary>A property's name; one that is not Unicode text is the client's 400 (<see cref="InvalidText"/>).</summary>
+    internal static string Name(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw Invalid("A property name is not valid Unicode text (a lone surrogate or invalid UTF-8).", null, InvalidText);
+        }
+    }
+
     internal static RequestValidationException WrongType(string param, string expected) =>
         Invalid($"{param} must be {expected}.", param, "invalid_type");
 

@@ -39,8 +39,10 @@ public static class OpenAiRequestParser
         {
             try
             {
+                // After the parse: it has refused property names that are not Unicode text, which the log would have to read.
+                var request = ParseRoot(kind, document.RootElement, model, priorityHeader, limits ?? new RequestLimitsOptions(), client);
                 unknownFields?.Observe(kind, document.RootElement);
-                return (ParseRoot(kind, document.RootElement, model, priorityHeader, limits ?? new RequestLimitsOptions(), client), null);
+                return (request, null);
             }
             catch (RequestValidationException ex)
             {

@@ -58,12 +58,13 @@ public sealed class UnknownFieldLog(ILogger<UnknownFieldLog> logger)
 
         foreach (var property in root.EnumerateObject())
         {
-            if (IsKnown(kind, property.Name) || !Remember(property.Name))
+            var field = JsonFields.Name(property);
+            if (IsKnown(kind, field) || !Remember(field))
             {
                 continue;
             }
 
-            var name = property.Name.Length > MaxNameLength ? property.Name[..MaxNameLength] + "…" : property.Name;
+            var name = field.Length > MaxNameLength ? field[..MaxNameLength] + "…" : field;
             Log.UnknownField(logger, name, kind == ApiKind.Chat ? "/v1/chat/completions" : "/v1/completions");
         }
     }

@@ -102,7 +102,10 @@ public sealed partial class RunbookTests
             Assert.True(container is "daprd" or "$app" || deployments.Contains(container), $"no container {container}");
         }
 
-        var ports = DaprRunFile.Load().Apps.SelectMany(a => new[] { a.AppPort, a.DaprHttpPort }).Append(9090).ToHashSet();
+        var apps = DaprRunFile.Load().Apps;
+        var adminPorts = apps.SelectMany(a => a.Env.Where(e => e.Key.EndsWith("__AdminPort", StringComparison.Ordinal)))
+            .Select(e => int.Parse(e.Value, System.Globalization.CultureInfo.InvariantCulture));
+        var ports = apps.SelectMany(a => new[] { a.AppPort, a.DaprHttpPort }).Concat(adminPorts).Append(9090).ToHashSet();
         foreach (Match m in LocalPort().Matches(text))
         {
             Assert.Contains(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), ports);
