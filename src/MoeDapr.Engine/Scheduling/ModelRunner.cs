@@ -26,7 +26,7 @@ internal sealed class ModelRunner(MoeTransformer model, PagedKvCache cache, int 
         var chunks = plan.Chunks;
         var forward = new ForwardBatch
         {
-            Tokens = chunks.SelectMany(c => c.Tokens).ToArray(),
+            Tokens = ChunkTokens(chunks),
             QueryLengths = chunks.Select(c => c.Count).ToArray(),
             StartPositions = chunks.Select(c => c.Start).ToArray(),
             BlockTables = chunks.Select(c => c.Blocks).ToArray(),
@@ -52,6 +52,26 @@ internal sealed class ModelRunner(MoeTransformer model, PagedKvCache cache, int 
         }
 
         return new StepOutputs(samples);
+    }
+
+    /// <summary>The chunks' tokens back to back, copied straight from each sequence (no per-chunk list on every step).</summary>
+    private static int[] ChunkTokens(IReadOnlyList<ScheduledChunk> chunks)
+    {
+        var total = 0;
+        foreach (var c in chunks)
+        {
+            total += c.Count;
+        }
+
+        var tokens = new int[total];
+        var at = 0;
+        foreach (var c in chunks)
+        {
+            System.Runtime.InteropServices.CollectionsMarshal.AsSpan(c.Sequence.Tokens).Slice(c.Start, c.Count).CopyTo(tokens.AsSpan(at));
+            at += c.Count;
+        }
+
+        return tokens;
     }
 
     /// <summary>Next-token logits after <paramref name="tokens"/>, computed into <paramref name="blocks"/> in prefill-sized chunks.</summary>

@@ -6,8 +6,6 @@ namespace MoeDapr.Engine.Scheduling;
 /// </summary>
 internal sealed record ScheduledChunk(Sequence Sequence, int Start, int Count)
 {
-    public IReadOnlyList<int> Tokens => Sequence.Tokens.GetRange(Start, Count);
-
     public IReadOnlyList<int> Blocks => Sequence.Blocks;
 
     public bool SamplesNext => Start + Count == Sequence.Tokens.Count;
