@@ -148,6 +148,34 @@ public sealed class ClientAuthTests : IDisposable
         Assert.Equal(RequestPriority.Low, Assert.Single(_factory.Workers.DecodeCalls).Request.Priority);
     }
 
+    [Theory]
+    [InlineData("POST", "/tokenize", "{\"prompt\":\"hi\"}")]
+    [InlineData("POST", "/detokenize", "{\"tokens\":[1,2]}")]
+    [InlineData("GET", "/version", null)]
+    [InlineData("GET", "/v1/models", null)]
+    public async Task OtherClientRoutes_WithoutAKey_Answer401AndWithOneAnswer200(string method, string path, string? json)
+    {
+        async Task<HttpStatusCode> SendAsync(string? authorization)
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+            if (json is not null)
+            {
+                request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+            }
+
+            if (authorization is not null)
+            {
+                request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            }
+
+            using var response = await _client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await SendAsync(null));
+        Assert.Equal(HttpStatusCode.OK, await SendAsync("Bearer " + VipKey));
+    }
+
     private async Task<(HttpStatusCode Status, JsonNode Error, HttpResponseMessage Response)> PostAsync(string? authorization, string json)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/completions") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
